@@ -1,0 +1,68 @@
+import { availableParallelism } from 'node:os';
+import { ModelRuntimeError } from './errors.js';
+import { isExecutionProvider, type ExecutionProvider } from './execution-provider.js';
+
+export interface InferencePoolOptions {
+  /** Model directory in the Hugging Face layout. Required. */
+  modelDir: string;
+  /** Id reported for the model. Default: the directory's name. */
+  modelId?: string;
+  /** ONNX variant, `onnx/model_<variant>.onnx`. Default: `model.onnx` or `onnx/model.onnx`. */
+  variant?: string;
+  /** Worker threads, each with its own InferenceSession. Default: see DEFAULT_THREADS. */
+  threads?: number;
+  /** onnxruntime intra-op threads per session. Default: cores / threads, at least 1. */
+  intraOpThreads?: number;
+  /** Default `cpu`; `cuda` falls back to `cpu` with a warning when it cannot start. */
+  executionProvider?: ExecutionProvider;
+  /** Longest pair in tokens, special tokens included. Default: the model's own limit. */
+  maxLength?: number;
+  /** Token budget (rows x padded length) of one inference batch. Default 8192. */
+  maxBatchTokens?: number;
+  /** Row cap of one inference batch. Default 128. */
+  maxBatchRows?: number;
+  /** Receives runtime warnings (CUDA fallback). Default: process.emitWarning. */
+  onWarning?: (message: string) => void;
+}
+
+export type ResolvedPoolOptions = Required<Omit<InferencePoolOptions, 'modelId' | 'variant' | 'maxLength'>> &
+  Pick<InferencePoolOptions, 'modelId' | 'variant' | 'maxLength'>;
+
+/**
+ * Measured on 2 cores (see README, Performance): two single-threaded sessions beat one
+ * session with two intra-op threads on batched throughput, because the batcher always has
+ * another batch ready and per-op thread synchronisation is pure overhead for small ops.
+ */
+export const DEFAULT_THREADS = Math.max(1, availableParallelism());
+
+export const POOL_DEFAULTS = {
+  executionProvider: 'cpu' as ExecutionProvider,
+  maxBatchTokens: 8192,
+  maxBatchRows: 128,
+};
+
+function positiveInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new ModelRuntimeError('INVALID_OPTION', `${name} must be a positive integer, got ${value}`);
+  }
+}
+
+export function resolvePoolOptions(options: InferencePoolOptions): ResolvedPoolOptions {
+  if (typeof options.modelDir !== 'string' || options.modelDir.length === 0) {
+    throw new ModelRuntimeError('INVALID_OPTION', 'modelDir must name a model directory');
+  }
+  for (const name of ['threads', 'intraOpThreads', 'maxLength', 'maxBatchTokens', 'maxBatchRows'] as const) {
+    positiveInteger(name, options[name]);
+  }
+  if (options.executionProvider !== undefined && !isExecutionProvider(options.executionProvider)) {
+    throw new ModelRuntimeError('INVALID_OPTION', `executionProvider must be cpu or cuda, got ${String(options.executionProvider)}`);
+  }
+  const threads = options.threads ?? DEFAULT_THREADS;
+  return {
+    ...POOL_DEFAULTS,
+    onWarning: (message) => process.emitWarning(message, 'RerankPoolWarning'),
+    ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+    threads,
+    intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / threads)),
+  } as ResolvedPoolOptions;
+}

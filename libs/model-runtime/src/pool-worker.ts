@@ -1,0 +1,54 @@
+/**
+ * Entry point of every Piscina thread: one tokenizer and one InferenceSession per thread,
+ * created on the first task and reused for the thread's lifetime.
+ */
+import { move, workerData } from 'piscina';
+import { serializeRuntimeError } from './errors.js';
+import { readModelFiles } from './model-files.js';
+import { loadSession, runBatch, type LoadedSession } from './onnx-session.js';
+import { PairEncoder } from './pair-encoder.js';
+import { pack, view } from './packed-pairs.js';
+import type { PoolTask, TaskFailure, ThreadDescription, ThreadSetup } from './pool-protocol.js';
+
+interface ThreadState {
+  encoder: PairEncoder;
+  loaded: LoadedSession;
+}
+
+const setup = workerData as ThreadSetup;
+let state: Promise<ThreadState> | undefined;
+
+async function init(): Promise<ThreadState> {
+  const files = readModelFiles(setup.modelDir);
+  const encoder = new PairEncoder(files.tokenizer, files.tokenizerConfig, setup.maxLength);
+  const loaded = await loadSession(setup);
+  return { encoder, loaded };
+}
+
+async function handle(task: PoolTask): Promise<unknown> {
+  state ??= init();
+  const { encoder, loaded } = await state;
+  switch (task.kind) {
+    case 'describe':
+      return {
+        executionProvider: loaded.executionProvider,
+        fallbackReason: loaded.fallbackReason,
+        inputNames: [...loaded.session.inputNames],
+      } satisfies ThreadDescription;
+    case 'encode':
+      return move(pack(encoder.encode(task.query, task.documents, task.options)).buffer);
+    case 'infer':
+      return move((await runBatch(loaded, view(task.rows), setup.numLabels)).buffer as ArrayBuffer);
+  }
+}
+
+export default async function run(task: PoolTask): Promise<unknown> {
+  try {
+    return await handle(task);
+  } catch (error) {
+    // A failed load would fail every later task the same way; retry it then, since the
+    // cause (a file being replaced, say) may have gone.
+    if (!(await state?.then(() => true, () => false))) state = undefined;
+    return { error: serializeRuntimeError(error) } satisfies TaskFailure;
+  }
+}
