@@ -1,1 +1,5 @@
-export {};
+export { SynthError, type SynthErrorCode } from './errors.js';
+export { SYNTH_PRESETS, countBertParameters, type BertShape, type SynthPresetName } from './presets.js';
+export { createRng } from './random.js';
+export { synthesizeModel, type SynthesizeOptions, type SynthesizedModel } from './synthesize.js';
+export { syntheticText } from './synthetic-text.js';
