@@ -1,1 +1,2 @@
-export {};
+export { BATCHER_DEFAULTS, BatcherError, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher-options.js';
+export { DynamicBatcher, type BatchRunner, type BatchStats, type BatcherEvents, type Priority, type SubmitOptions } from './dynamic-batcher.js';

@@ -1,0 +1,66 @@
+/**
+ * Progress for long-running commands: a redrawn bar on a TTY, plain lines otherwise (logs
+ * and CI keep every line readable, and a bar's carriage returns would garble them).
+ */
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  /** Unit shown after counts, e.g. "B" or "pairs". */
+  unit?: string;
+  stream?: NodeJS.WriteStream;
+  /** Plain lines are printed at most this often. Default 2000 ms. */
+  lineIntervalMs?: number;
+}
+
+function human(value: number, unit: string): string {
+  if (unit !== 'B') return `${value}${unit ? ` ${unit}` : ''}`;
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let scaled = value;
+  let i = 0;
+  while (scaled >= 1024 && i < units.length - 1) {
+    scaled /= 1024;
+    i++;
+  }
+  return `${scaled.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export class Progress {
+  private readonly options: Required<ProgressOptions>;
+  private readonly started = Date.now();
+  private lastLine = 0;
+  private done = 0;
+
+  constructor(options: ProgressOptions) {
+    this.options = { unit: '', stream: process.stderr, lineIntervalMs: 2000, ...options };
+  }
+
+  update(done: number, total = this.options.total): void {
+    this.done = done;
+    this.options.total = total;
+    if (this.options.stream.isTTY) {
+      this.options.stream.write(`\r${this.render(true)}`);
+    } else if (Date.now() - this.lastLine >= this.options.lineIntervalMs) {
+      this.lastLine = Date.now();
+      this.options.stream.write(`${this.render(false)}\n`);
+    }
+  }
+
+  finish(): void {
+    this.update(this.options.total);
+    const line = this.render(!!this.options.stream.isTTY);
+    this.options.stream.write(this.options.stream.isTTY ? `\r${line}\n` : `${line}\n`);
+  }
+
+  private render(bar: boolean): string {
+    const { label, total, unit } = this.options;
+    const fraction = total > 0 ? Math.min(1, this.done / total) : 1;
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? this.done / seconds : 0;
+    const eta = rate > 0 && fraction < 1 ? ` eta ${Math.ceil((total - this.done) / rate)}s` : '';
+    const counts = `${human(this.done, unit)}/${human(total, unit)} ${(fraction * 100).toFixed(0)}%`;
+    if (!bar) return `${label}: ${counts}${eta}`;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${counts}${eta}`;
+  }
+}

@@ -1,0 +1,229 @@
+import { EventEmitter } from 'node:events';
+import { gather, pairLength, planBatches, type PackedPairs } from '@rerank-pool/model-runtime';
+import { BatcherError, resolveBatcherOptions, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher-options.js';
+
+/** Runs one inference batch; the buffer of `rows` may be transferred away. */
+export type BatchRunner = (rows: PackedPairs) => Promise<Float32Array>;
+
+export type Priority = 'interactive' | 'batch';
+
+export interface SubmitOptions {
+  /** Interactive rows are batched before batch rows. Default `interactive`. */
+  priority?: Priority;
+  /** Rows of an aborted submission that have not started are dropped. */
+  signal?: AbortSignal;
+  /** Called as the submission's rows complete. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What one batch did, for metrics and for tests that prove cross-job batching. */
+export interface BatchStats {
+  rows: number;
+  /** Distinct submissions that had rows in this batch. */
+  submissions: number;
+  realTokens: number;
+  paddedTokens: number;
+  paddingEfficiency: number;
+  durationMs: number;
+}
+
+export interface BatcherEvents {
+  batch: [stats: BatchStats];
+}
+
+interface Submission {
+  seq: number;
+  packed: PackedPairs;
+  priority: Priority;
+  logits: Float32Array;
+  remaining: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  resolve: (logits: Float32Array) => void;
+  reject: (error: unknown) => void;
+  settled: boolean;
+}
+
+interface PendingRow {
+  submission: Submission;
+  index: number;
+  length: number;
+}
+
+/**
+ * Merges the pairs of every concurrent submission into length-sorted, token-budgeted
+ * batches (the idea of TEI's batching queue, with padding: our batches are dense tensors).
+ *
+ * One owner of its state: submissions add rows; a dispatch plans all waiting rows at once,
+ * hands the runner as many batches as it has free slots, and leaves the rest waiting, where
+ * they merge with rows that arrive meanwhile. A dispatch happens when a slot frees up with
+ * rows waiting, when a full batch worth of tokens is waiting, or when the oldest waiting row
+ * has waited maxWaitMs.
+ */
+export class DynamicBatcher extends EventEmitter<BatcherEvents> {
+  readonly options: ResolvedBatcherOptions;
+  private readonly runner: BatchRunner;
+  private pending: PendingRow[] = [];
+  private pendingTokens = 0;
+  private inflight = 0;
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(runner: BatchRunner, options: DynamicBatcherOptions = {}) {
+    super();
+    this.runner = runner;
+    this.options = resolveBatcherOptions(options);
+  }
+
+  /** Queues every pair of `packed`; resolves with their logits in input order. */
+  submit(packed: PackedPairs, options: SubmitOptions = {}): Promise<Float32Array> {
+    if (this.closed) return Promise.reject(new BatcherError('BATCHER_CLOSED', 'the batcher is closed'));
+    if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
+    return new Promise<Float32Array>((resolve, reject) => {
+      const submission: Submission = {
+        seq: this.seq++,
+        packed,
+        priority: options.priority ?? 'interactive',
+        logits: new Float32Array(packed.count * this.options.numLabels),
+        remaining: packed.count,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        resolve,
+        reject,
+        settled: false,
+      };
+      if (packed.count === 0) {
+        submission.settled = true;
+        resolve(submission.logits);
+        return;
+      }
+      options.signal?.addEventListener('abort', () => this.settle(submission, abortError(options.signal!)), { once: true });
+      for (let index = 0; index < packed.count; index++) {
+        const length = pairLength(packed, index);
+        this.pending.push({ submission, index, length });
+        this.pendingTokens += length;
+      }
+      this.schedule();
+    });
+  }
+
+  /** Rows waiting to be batched. */
+  get waitingRows(): number {
+    return this.pending.length;
+  }
+
+  /** Resolves when nothing is waiting or running. */
+  drain(): Promise<void> {
+    if (this.pending.length === 0 && this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Refuses new submissions; rows already submitted still run. Safe to call twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    await this.drain();
+  }
+
+  private schedule(): void {
+    if (this.inflight >= this.options.maxInflight) return; // a finishing batch dispatches
+    const fullBatchWaiting = this.pendingTokens >= this.options.maxBatchTokens;
+    // With the runner idle there is nothing to gain by waiting... except merging requests
+    // that arrive together; maxWaitMs bounds that price.
+    if (fullBatchWaiting || this.closed || this.options.maxWaitMs === 0) {
+      this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.options.maxWaitMs);
+      this.timer.unref();
+    }
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = this.pending.filter((row) => !row.submission.settled);
+    this.pendingTokens = this.pending.reduce((sum, row) => sum + row.length, 0);
+    if (this.pending.length === 0) return this.notifyIdle();
+    const free = this.options.maxInflight - this.inflight;
+    if (free <= 0) return;
+
+    const batches = this.planByPriority();
+    const taken = batches.slice(0, free);
+    const takenRows = new Set(taken.flat());
+    this.pending = this.pending.filter((row) => !takenRows.has(row));
+    this.pendingTokens = this.pending.reduce((sum, row) => sum + row.length, 0);
+    for (const batch of taken) void this.run(batch);
+  }
+
+  /**
+   * Interactive rows are planned first, then batch rows; within a priority the batches that
+   * hold the oldest rows go first, so a steady stream of short rows cannot starve long ones.
+   */
+  private planByPriority(): PendingRow[][] {
+    const out: PendingRow[][] = [];
+    for (const priority of ['interactive', 'batch'] as const) {
+      const rows = this.pending.filter((row) => row.submission.priority === priority);
+      if (rows.length === 0) continue;
+      const plan = planBatches(
+        rows.map((row) => row.length),
+        this.options,
+      ).map((batch) => batch.rows.map((i) => rows[i]!));
+      const oldest = (batch: PendingRow[]) => Math.min(...batch.map((row) => row.submission.seq));
+      out.push(...plan.sort((a, b) => oldest(a) - oldest(b)));
+    }
+    return out;
+  }
+
+  private async run(batch: PendingRow[]): Promise<void> {
+    this.inflight++;
+    const started = performance.now();
+    const realTokens = batch.reduce((sum, row) => sum + row.length, 0);
+    const paddedTokens = batch.length * Math.max(...batch.map((row) => row.length));
+    try {
+      const logits = await this.runner(gather(batch.map((row) => ({ source: row.submission.packed, index: row.index }))));
+      const labels = this.options.numLabels;
+      batch.forEach((row, r) => {
+        const submission = row.submission;
+        if (submission.settled) return;
+        submission.logits.set(logits.subarray(r * labels, (r + 1) * labels), row.index * labels);
+        submission.remaining--;
+        submission.onProgress?.(submission.packed.count - submission.remaining, submission.packed.count);
+        if (submission.remaining === 0) this.settle(submission);
+      });
+      this.emit('batch', {
+        rows: batch.length,
+        submissions: new Set(batch.map((row) => row.submission)).size,
+        realTokens,
+        paddedTokens,
+        paddingEfficiency: realTokens / paddedTokens,
+        durationMs: performance.now() - started,
+      });
+    } catch (error) {
+      for (const row of batch) this.settle(row.submission, error);
+    } finally {
+      this.inflight--;
+      if (this.pending.length > 0) this.flush();
+      else this.notifyIdle();
+    }
+  }
+
+  private settle(submission: Submission, error?: unknown): void {
+    if (submission.settled) return;
+    submission.settled = true;
+    if (error === undefined) submission.resolve(submission.logits);
+    else submission.reject(error);
+  }
+
+  private notifyIdle(): void {
+    if (this.pending.length > 0 || this.inflight > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function abortError(signal: AbortSignal): BatcherError {
+  return new BatcherError('BATCHER_ABORTED', 'the submission was aborted before it finished', { cause: signal.reason });
+}
