@@ -1,1 +1,7 @@
-export {};
+export { configSchema } from './config-schema.js';
+export type { Config, ConfigSchema, EnvVarSpec } from './config-schema.js';
+export { ConfigError } from './config-error.js';
+export { loadConfig } from './load-config.js';
+export { describeConfig } from './describe-config.js';
+export { redactConfig, redactRedisUrl } from './redact.js';
+export type { ApiKey } from './parsers.js';

@@ -1,0 +1,144 @@
+import { availableParallelism } from 'node:os';
+import { apiKeys, commaList, integer, nonEmptyString, oneOf, redisUrl } from './parsers.js';
+import type { Parser } from './parsers.js';
+
+export interface EnvVarSpec<T, Required extends boolean = boolean> {
+  /** The environment variable. */
+  env: string;
+  /** One line for the README and `--help`. */
+  doc: string;
+  /** Raw default (parsed like a user value); a function when it depends on the machine. */
+  default: Required extends true ? string | (() => string) : undefined;
+  /** A secret is never printed: `describeConfig` and the config's toJSON redact it. */
+  secret?: boolean;
+  parse: Parser<T>;
+}
+
+function withDefault<T>(spec: EnvVarSpec<T, true>): EnvVarSpec<T, true> {
+  return spec;
+}
+
+function optional<T>(spec: Omit<EnvVarSpec<T, false>, 'default'>): EnvVarSpec<T, false> {
+  return { ...spec, default: undefined };
+}
+
+/**
+ * Every setting of rerank-pool, keyed by its field in `Config`. Manifests (k8s, compose) can be
+ * checked against `Object.values(configSchema).map((spec) => spec.env)`.
+ */
+export const configSchema = {
+  redisUrl: withDefault({
+    env: 'REDIS_URL',
+    doc: 'Redis for queues, results and heartbeats; redis:// or rediss:// (TLS), password allowed',
+    default: 'redis://127.0.0.1:6379',
+    parse: redisUrl,
+  }),
+  port: withDefault({ env: 'PORT', doc: 'HTTP port of the API', default: '8080', parse: integer(0, 65535) }),
+  host: withDefault({ env: 'HOST', doc: 'Interface the API listens on', default: '0.0.0.0', parse: nonEmptyString }),
+  rerankModels: withDefault({
+    env: 'RERANK_MODELS',
+    doc: 'Comma list of model directories or Hub ids; requests without `model` use the first',
+    default: 'cross-encoder/ms-marco-MiniLM-L-6-v2',
+    parse: commaList,
+  }),
+  workerConcurrency: withDefault({
+    env: 'WORKER_CONCURRENCY',
+    doc: 'Jobs a worker process holds at once; their pairs are batched together',
+    default: '8',
+    parse: integer(1),
+  }),
+  poolThreads: withDefault({
+    env: 'POOL_THREADS',
+    doc: 'Inference threads per worker process (default: one per two cores)',
+    // Each thread runs onnxruntime with its own intra-op threads; half the cores leaves room
+    // for those plus tokenization. The lead tunes this from bench measurements.
+    default: () => String(Math.max(1, Math.floor(availableParallelism() / 2))),
+    parse: integer(1),
+  }),
+  ortIntraOpThreads: optional({
+    env: 'ORT_INTRA_OP_THREADS',
+    doc: 'onnxruntime intra-op threads per session (default: onnxruntime decides)',
+    parse: integer(1),
+  }),
+  executionProvider: withDefault({
+    env: 'EXECUTION_PROVIDER',
+    doc: 'onnxruntime execution provider: cpu or cuda',
+    default: 'cpu',
+    parse: oneOf(['cpu', 'cuda']),
+  }),
+  maxBatchTokens: withDefault({
+    env: 'MAX_BATCH_TOKENS',
+    doc: 'Token budget of one inference batch (padded length x rows)',
+    default: '8192',
+    parse: integer(1),
+  }),
+  maxBatchWaitMs: withDefault({
+    env: 'MAX_BATCH_WAIT_MS',
+    doc: 'How long the batcher waits for more pairs before running a partial batch',
+    default: '5',
+    parse: integer(0),
+  }),
+  maxDocuments: withDefault({ env: 'MAX_DOCUMENTS', doc: 'Documents per request', default: '1000', parse: integer(1) }),
+  maxDocumentChars: withDefault({
+    env: 'MAX_DOCUMENT_CHARS',
+    doc: 'Characters per document (and per query)',
+    default: '20000',
+    parse: integer(1),
+  }),
+  maxQueueDepth: withDefault({
+    env: 'MAX_QUEUE_DEPTH',
+    doc: "Waiting jobs per model queue above which requests get 429 + Retry-After",
+    default: '10000',
+    parse: integer(1),
+  }),
+  maxBodyBytes: withDefault({
+    env: 'MAX_BODY_BYTES',
+    doc: 'Largest accepted request body; larger gets 413',
+    // 1000 documents x 20000 ASCII characters plus JSON overhead fits; the limits above then
+    // reject per-field with a precise message instead of a blunt 413.
+    default: String(25 * 1024 * 1024),
+    parse: integer(1),
+  }),
+  requestTimeoutMs: withDefault({
+    env: 'REQUEST_TIMEOUT_MS',
+    doc: 'Default wait of a synchronous rerank before 504 (overridable per request by timeout_ms)',
+    default: '30000',
+    parse: integer(1),
+  }),
+  queuePrefix: withDefault({
+    env: 'QUEUE_PREFIX',
+    doc: 'Redis key prefix of all queues (BullMQ prefix)',
+    default: 'rerank-pool',
+    parse: nonEmptyString,
+  }),
+  apiKeys: optional({
+    env: 'API_KEYS',
+    doc: 'tenant:key,tenant2:key2; when set requests need Authorization: Bearer <key>, else all are tenant "default"',
+    secret: true,
+    parse: apiKeys,
+  }),
+  webhookSecret: optional({
+    env: 'WEBHOOK_SECRET',
+    doc: 'HMAC-SHA256 key signing webhook bodies; callback_url is refused without it',
+    secret: true,
+    parse: nonEmptyString,
+  }),
+  jobRetentionSeconds: withDefault({
+    env: 'JOB_RETENTION_SECONDS',
+    doc: 'How long finished jobs (results, idempotency keys, cancel tombstones) are kept',
+    default: '86400',
+    parse: integer(1),
+  }),
+  logLevel: withDefault({
+    env: 'LOG_LEVEL',
+    doc: 'fatal|error|warn|info|debug|trace|silent',
+    default: 'info',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+} as const;
+
+export type ConfigSchema = typeof configSchema;
+
+type ValueOf<S> = S extends EnvVarSpec<infer T, infer Required> ? (Required extends true ? T : T | undefined) : never;
+
+export type Config = { readonly [K in keyof ConfigSchema]: ValueOf<ConfigSchema[K]> };

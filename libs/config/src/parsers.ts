@@ -1,0 +1,79 @@
+/**
+ * Parsers turn one raw env value into a typed value or throw a message that completes
+ * "<NAME> must be ..." (the variable name is prepended by `loadConfig`).
+ */
+export type Parser<T> = (raw: string) => T;
+
+export class ParseProblem extends Error {}
+
+function shown(raw: string): string {
+  return JSON.stringify(raw);
+}
+
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  const what = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+  return (raw) => {
+    const value = Number(raw.trim());
+    if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ParseProblem(`must be ${what}${max < Number.MAX_SAFE_INTEGER ? ` <= ${max}` : ''}, got ${shown(raw)}`);
+    }
+    return value;
+  };
+}
+
+export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
+  return (raw) => {
+    const value = raw.trim().toLowerCase();
+    if (!(values as readonly string[]).includes(value)) {
+      throw new ParseProblem(`must be one of ${values.join('|')}, got ${shown(raw)}`);
+    }
+    return value as T;
+  };
+}
+
+export function nonEmptyString(raw: string): string {
+  const value = raw.trim();
+  if (value === '') throw new ParseProblem('must not be empty');
+  return value;
+}
+
+export function redisUrl(raw: string): string {
+  const value = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ParseProblem(`must be a redis:// or rediss:// URL, got ${shown(raw)}`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ParseProblem(`must use redis:// or rediss://, got ${url.protocol}//`);
+  }
+  return value;
+}
+
+export function commaList(raw: string): string[] {
+  const items = raw.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw new ParseProblem(`must be a comma-separated list without empty entries, got ${shown(raw)}`);
+  return items;
+}
+
+export interface ApiKey {
+  tenant: string;
+  key: string;
+}
+
+/** `tenant:key,tenant2:key2`; a key may itself contain ':' (split at the first one). */
+export function apiKeys(raw: string): ApiKey[] {
+  const entries = commaList(raw).map((entry, index) => {
+    const colon = entry.indexOf(':');
+    const tenant = entry.slice(0, colon).trim();
+    const key = entry.slice(colon + 1).trim();
+    if (colon <= 0 || tenant === '' || key === '') {
+      throw new ParseProblem(`must be a list of tenant:key pairs; entry ${index + 1} is not`);
+    }
+    return { tenant, key };
+  });
+  const keys = new Set(entries.map((entry) => entry.key));
+  if (keys.size !== entries.length) throw new ParseProblem('must not give the same key to two tenants');
+  return entries;
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.js';
+
+describe('when variables are invalid', () => {
+  it('should name every bad variable with the value it got', () => {
+    const load = () =>
+      loadConfig({
+        WORKER_CONCURRENCY: 'abc',
+        PORT: '70000',
+        EXECUTION_PROVIDER: 'tpu',
+        REDIS_URL: 'http://localhost',
+        RERANK_MODELS: 'a,,b',
+        API_KEYS: 'nokey',
+        MAX_DOCUMENTS: '0',
+      });
+    expect(load).toThrow(ConfigError);
+    try {
+      load();
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'REDIS_URL must use redis:// or rediss://, got http://',
+        'PORT must be a non-negative integer <= 65535, got "70000"',
+        'RERANK_MODELS must be a comma-separated list without empty entries, got "a,,b"',
+        'WORKER_CONCURRENCY must be a positive integer, got "abc"',
+        'EXECUTION_PROVIDER must be one of cpu|cuda, got "tpu"',
+        'MAX_DOCUMENTS must be a positive integer, got "0"',
+        'API_KEYS must be a list of tenant:key pairs; entry 1 is not',
+      ]);
+    }
+  });
+
+  it('should refuse one key given to two tenants', () => {
+    expect(() => loadConfig({ API_KEYS: 'a:same,b:same' })).toThrow(
+      'API_KEYS must not give the same key to two tenants',
+    );
+  });
+});
