@@ -1,1 +1,9 @@
-export {};
+export * from './errors.js';
+export * from './job-data.js';
+export * from './rank-results.js';
+export * from './schemas/error.js';
+export * from './schemas/rerank.js';
+export * from './schemas/tei.js';
+export * from './schemas/jobs.js';
+export * from './schemas/models.js';
+export * from './schemas/health.js';

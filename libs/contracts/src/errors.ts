@@ -1,0 +1,121 @@
+/**
+ * The one error catalogue of rerank-pool. API and worker throw these; the API maps them to
+ * `{error: {code, message, field?}}` in a single handler, and job failures carry the code through
+ * Redis (see `encodeJobFailure`) so an error raised in a worker reaches the client unchanged.
+ */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  unknown_model: 404,
+  job_not_found: 404,
+  job_not_cancellable: 409,
+  payload_too_large: 413,
+  input_too_long: 413,
+  overloaded: 429,
+  internal: 500,
+  unavailable: 503,
+  timeout: 504,
+  deadline_exceeded: 504,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface RerankPoolErrorOptions {
+  /** The request field at fault, e.g. `documents[3]` or `top_n`. */
+  field?: string;
+  /** The job concerned, so a client that timed out can poll it. */
+  jobId?: string;
+  /** Seconds after which retrying makes sense (sent as `Retry-After`). */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class RerankPoolError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly field?: string;
+  readonly jobId?: string;
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: ErrorCode, message: string, options: RerankPoolErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RerankPoolError';
+    this.code = code;
+    this.statusCode = ERROR_STATUS[code];
+    if (options.field !== undefined) this.field = options.field;
+    if (options.jobId !== undefined) this.jobId = options.jobId;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}
+
+export function isRerankPoolError(value: unknown): value is RerankPoolError {
+  return value instanceof RerankPoolError;
+}
+
+function jobLabel(jobId: string | undefined): string {
+  return jobId === undefined ? 'the job' : `job ${jobId}`;
+}
+
+/** Factories, one per code, so call sites read as what went wrong. */
+export const Errors = {
+  invalidRequest: (message: string, field?: string) =>
+    new RerankPoolError('invalid_request', message, { field }),
+  unauthorized: (message = 'missing or malformed Authorization: Bearer <api key> header') =>
+    new RerankPoolError('unauthorized', message),
+  forbidden: (message = 'the API key is not valid') => new RerankPoolError('forbidden', message),
+  unknownModel: (model: string, served: readonly string[]) =>
+    new RerankPoolError(
+      'unknown_model',
+      `model "${model}" is not served here; served models: ${served.join(', ')}`,
+      { field: 'model' },
+    ),
+  jobNotFound: (jobId: string) =>
+    new RerankPoolError('job_not_found', `job ${jobId} does not exist or has expired`, { jobId }),
+  jobNotCancellable: (jobId: string, status: string) =>
+    new RerankPoolError('job_not_cancellable', `job ${jobId} is ${status}; only queued jobs can be cancelled`, {
+      jobId,
+    }),
+  payloadTooLarge: (message: string) => new RerankPoolError('payload_too_large', message),
+  inputTooLong: (message: string, field?: string) =>
+    new RerankPoolError('input_too_long', message, { field }),
+  overloaded: (message: string, retryAfterSeconds: number) =>
+    new RerankPoolError('overloaded', message, { retryAfterSeconds }),
+  timeout: (jobId: string, timeoutMs: number) =>
+    new RerankPoolError(
+      'timeout',
+      `job ${jobId} did not finish within ${timeoutMs} ms; poll GET /v1/jobs/${jobId} for its result`,
+      { jobId },
+    ),
+  deadlineExceeded: (jobId: string | undefined, deadline: number) =>
+    new RerankPoolError(
+      'deadline_exceeded',
+      `${jobLabel(jobId)} was still waiting at its deadline ${new Date(deadline).toISOString()}; it was not computed`,
+      { jobId },
+    ),
+  unavailable: (message: string, cause?: unknown) => new RerankPoolError('unavailable', message, { cause }),
+  internal: (message: string, cause?: unknown) => new RerankPoolError('internal', message, { cause }),
+};
+
+// A job failure crosses Redis as BullMQ's `failedReason`, which is only the error message.
+// Prefixing the code keeps it readable in dashboards and lets the API restore the typed error.
+const FAILURE_PATTERN = /^\[([a-z_]+)\](?:\{([^}]*)\})? ([\s\S]*)$/;
+
+/** The failure message a worker should throw (e.g. `new UnrecoverableError(encodeJobFailure(err))`). */
+export function encodeJobFailure(error: RerankPoolError): string {
+  const field = error.field === undefined ? '' : `{${error.field}}`;
+  return `[${error.code}]${field} ${error.message}`;
+}
+
+/** Restores the typed error from a job's `failedReason`; anything unrecognised is `internal`. */
+export function decodeJobFailure(failedReason: string | undefined, jobId?: string): RerankPoolError {
+  const match = FAILURE_PATTERN.exec(failedReason ?? '');
+  if (match && isErrorCode(match[1])) {
+    return new RerankPoolError(match[1], match[3], { field: match[2] || undefined, jobId });
+  }
+  return new RerankPoolError('internal', `${jobLabel(jobId)} failed: ${failedReason || 'no reason recorded'}`, { jobId });
+}

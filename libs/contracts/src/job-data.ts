@@ -1,0 +1,141 @@
+import { Errors } from './errors.js';
+
+export type JobPriority = 'interactive' | 'batch';
+
+/** The payload of a rerank job, written by the API and read by workers. Bump `v` on breaking changes. */
+export interface RerankJobData {
+  v: 1;
+  model: string;
+  query: string;
+  documents: string[];
+  options: {
+    maxTokensPerDoc?: number;
+    /** TEI semantics: false means an over-long input fails the job with `input_too_long`. */
+    truncate?: boolean;
+  };
+  priority: JobPriority;
+  tenant: string;
+  /** Epoch ms when the API accepted the request. */
+  createdAt: number;
+  /** Epoch ms: a job still waiting then is failed with `deadline_exceeded`, not computed. */
+  deadline?: number;
+  callbackUrl?: string;
+  /** W3C trace context carrier (`traceparent`, `tracestate`). */
+  trace?: Record<string, string>;
+  /**
+   * How the API shapes the stored result for `GET /v1/jobs/:id` and webhooks (the request's
+   * `top_n` and `return_documents`). Workers ignore it: they always score every document.
+   */
+  response?: { topN?: number; returnDocuments?: boolean };
+}
+
+/** What a worker returns for a job (BullMQ `returnvalue`). Arrays are indexed like `documents`. */
+export interface RerankJobResult {
+  v: 1;
+  model: string;
+  scores: number[];
+  logits: number[];
+  inputTokens: number;
+  timings: { queueMs: number; inferenceMs: number };
+}
+
+type Reader = {
+  object(value: unknown, field: string): Record<string, unknown>;
+  string(value: unknown, field: string, allowEmpty?: boolean): string;
+  number(value: unknown, field: string, integer?: boolean): number;
+};
+
+const read: Reader = {
+  object(value, field) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw Errors.invalidRequest(`${field} must be an object`, field);
+    }
+    return value as Record<string, unknown>;
+  },
+  string(value, field, allowEmpty = true) {
+    if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) {
+      throw Errors.invalidRequest(`${field} must be a ${allowEmpty ? '' : 'non-empty '}string`, field);
+    }
+    return value;
+  },
+  number(value, field, integer = false) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+      throw Errors.invalidRequest(`${field} must be a finite ${integer ? 'integer' : 'number'}`, field);
+    }
+    return value;
+  },
+};
+
+function optional<T>(value: unknown, parse: (value: unknown) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
+}
+
+function stringRecord(value: unknown, field: string): Record<string, string> {
+  const record = read.object(value, field);
+  for (const [key, entry] of Object.entries(record)) read.string(entry, `${field}.${key}`);
+  return record as Record<string, string>;
+}
+
+function numberArray(value: unknown, field: string, length: number): number[] {
+  if (!Array.isArray(value) || value.length !== length) {
+    throw Errors.invalidRequest(`${field} must be an array of ${length} numbers`, field);
+  }
+  value.forEach((entry, index) => read.number(entry, `${field}[${index}]`));
+  return value as number[];
+}
+
+/** Validates a job payload read from Redis; throws `invalid_request` naming the first bad field. */
+export function parseRerankJobData(input: unknown): RerankJobData {
+  const data = read.object(input, 'data');
+  if (data.v !== 1) throw Errors.invalidRequest(`data.v must be 1, got ${JSON.stringify(data.v)}`, 'v');
+  if (!Array.isArray(data.documents) || data.documents.length === 0) {
+    throw Errors.invalidRequest('documents must be a non-empty array of strings', 'documents');
+  }
+  data.documents.forEach((doc, index) => read.string(doc, `documents[${index}]`));
+  const options = read.object(data.options, 'options');
+  if (options.truncate !== undefined && typeof options.truncate !== 'boolean') {
+    throw Errors.invalidRequest('options.truncate must be a boolean', 'options.truncate');
+  }
+  if (data.priority !== 'interactive' && data.priority !== 'batch') {
+    throw Errors.invalidRequest('priority must be "interactive" or "batch"', 'priority');
+  }
+  const response = optional(data.response, (value) => read.object(value, 'response'));
+  return {
+    v: 1,
+    model: read.string(data.model, 'model', false),
+    query: read.string(data.query, 'query', false),
+    documents: data.documents as string[],
+    options: {
+      maxTokensPerDoc: optional(options.maxTokensPerDoc, (value) => read.number(value, 'options.maxTokensPerDoc', true)),
+      truncate: options.truncate as boolean | undefined,
+    },
+    priority: data.priority,
+    tenant: read.string(data.tenant, 'tenant', false),
+    createdAt: read.number(data.createdAt, 'createdAt'),
+    deadline: optional(data.deadline, (value) => read.number(value, 'deadline')),
+    callbackUrl: optional(data.callbackUrl, (value) => read.string(value, 'callbackUrl', false)),
+    trace: optional(data.trace, (value) => stringRecord(value, 'trace')),
+    response: response && {
+      topN: optional(response.topN, (value) => read.number(value, 'response.topN', true)),
+      returnDocuments: response.returnDocuments === true ? true : undefined,
+    },
+  };
+}
+
+/** Validates a worker's result for a job with `documentCount` documents. */
+export function parseRerankJobResult(input: unknown, documentCount: number): RerankJobResult {
+  const result = read.object(input, 'result');
+  if (result.v !== 1) throw Errors.invalidRequest(`result.v must be 1, got ${JSON.stringify(result.v)}`, 'v');
+  const timings = read.object(result.timings, 'timings');
+  return {
+    v: 1,
+    model: read.string(result.model, 'model', false),
+    scores: numberArray(result.scores, 'scores', documentCount),
+    logits: numberArray(result.logits, 'logits', documentCount),
+    inputTokens: read.number(result.inputTokens, 'inputTokens', true),
+    timings: {
+      queueMs: read.number(timings.queueMs, 'timings.queueMs'),
+      inferenceMs: read.number(timings.inferenceMs, 'timings.inferenceMs'),
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Cohere-compatible rerank (`POST /v1/rerank`, `POST /v2/rerank`). Field names and response shape
+ * follow Cohere's API so the official SDKs parse our responses (checked against cohere-ai v8 types:
+ * `results[].relevance_score`, `meta.billed_units.search_units`, `meta.api_version.version`).
+ */
+
+/** Cohere's v2 SDK sends an integer `priority` (0 = most urgent); 0 maps to interactive, more to batch. */
+export const prioritySchema = {
+  anyOf: [
+    { type: 'string', enum: ['interactive', 'batch'] },
+    { type: 'integer', minimum: 0 },
+  ],
+  description: '"interactive" (default) is served before "batch"; Cohere integers: 0 = interactive, >0 = batch',
+} as const;
+
+const rerankOptionProperties = {
+  model: { type: 'string', minLength: 1, description: 'A served model id; defaults to the first' },
+  query: { type: 'string', minLength: 1 },
+  top_n: { type: 'integer', minimum: 1, description: 'Return only the N best results' },
+  return_documents: { type: 'boolean', default: false },
+  max_tokens_per_doc: { type: 'integer', minimum: 1, description: 'Truncate each document to this many tokens' },
+  priority: prioritySchema,
+  timeout_ms: { type: 'integer', minimum: 1, maximum: 600_000, description: 'Give up (504) after this long' },
+} as const;
+
+export const documentObjectSchema = {
+  type: 'object',
+  required: ['text'],
+  properties: { text: { type: 'string' } },
+} as const;
+
+export const rerankV1RequestSchema = {
+  type: 'object',
+  required: ['query', 'documents'],
+  properties: {
+    ...rerankOptionProperties,
+    documents: {
+      type: 'array',
+      minItems: 1,
+      items: { anyOf: [{ type: 'string' }, documentObjectSchema] },
+    },
+  },
+} as const;
+
+export const rerankV2RequestSchema = {
+  type: 'object',
+  required: ['query', 'documents'],
+  properties: {
+    ...rerankOptionProperties,
+    documents: { type: 'array', minItems: 1, items: { type: 'string' } },
+  },
+} as const;
+
+export const rerankResultSchema = {
+  type: 'object',
+  required: ['index', 'relevance_score'],
+  properties: {
+    index: { type: 'integer' },
+    relevance_score: { type: 'number' },
+    document: documentObjectSchema,
+  },
+} as const;
+
+export const rerankMetaSchema = {
+  type: 'object',
+  properties: {
+    api_version: { type: 'object', properties: { version: { type: 'string' } } },
+    model: { type: 'string' },
+    billed_units: { type: 'object', properties: { search_units: { type: 'integer' } } },
+    tokens: { type: 'object', properties: { input_tokens: { type: 'integer' } } },
+    timings_ms: {
+      type: 'object',
+      properties: { queue: { type: 'number' }, inference: { type: 'number' }, total: { type: 'number' } },
+    },
+  },
+} as const;
+
+export const rerankResponseSchema = {
+  type: 'object',
+  required: ['id', 'results', 'meta'],
+  properties: {
+    id: { type: 'string' },
+    results: { type: 'array', items: rerankResultSchema },
+    meta: rerankMetaSchema,
+  },
+} as const;
+
+export type RerankDocument = string | { text: string };
+export type RequestPriority = 'interactive' | 'batch' | number;
+
+export interface RerankRequest {
+  model?: string;
+  query: string;
+  documents: RerankDocument[];
+  top_n?: number;
+  return_documents?: boolean;
+  max_tokens_per_doc?: number;
+  priority?: RequestPriority;
+  timeout_ms?: number;
+}
+
+export interface RerankResult {
+  index: number;
+  relevance_score: number;
+  document?: { text: string };
+}
+
+export interface RerankMeta {
+  api_version?: { version: string };
+  model: string;
+  billed_units: { search_units: number };
+  tokens: { input_tokens: number };
+  timings_ms: { queue: number; inference: number; total: number };
+}
+
+export interface RerankResponse {
+  id: string;
+  results: RerankResult[];
+  meta: RerankMeta;
+}
