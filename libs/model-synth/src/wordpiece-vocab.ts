@@ -67,6 +67,9 @@ export function buildVocabulary(size: number): string[] {
 }
 
 function* fillerPieces(): Generator<string> {
+  // Real BERT vocabularies hold the common inflected forms as whole words; without them every
+  // "reviewed" or "schools" costs an extra piece.
+  for (const word of ENGLISH_WORDS) yield* inflections(word);
   // Coda outermost so a partial fill still covers every onset and vowel.
   for (const coda of CODAS) {
     for (const onset of ONSETS) {
@@ -86,6 +89,18 @@ function* fillerPieces(): Generator<string> {
       }
     }
   }
+}
+
+/** Plural/third-person, past and gerund forms by the regular spelling rules; irregular forms are not needed. */
+function inflections(word: string): string[] {
+  if (word.length < 3) return [];
+  const stem = word.slice(0, -1);
+  const last = word.at(-1);
+  const consonantY = last === 'y' && !/[aeiou]/.test(word.at(-2) ?? '');
+  const plural = consonantY ? `${stem}ies` : /(s|x|z|ch|sh)$/.test(word) ? `${word}es` : `${word}s`;
+  const past = consonantY ? `${stem}ied` : last === 'e' ? `${word}d` : `${word}ed`;
+  const gerund = last === 'e' && !word.endsWith('ee') ? `${stem}ing` : `${word}ing`;
+  return [plural, past, gerund];
 }
 
 function uniqueInOrder(pieces: readonly string[]): string[] {
