@@ -19,7 +19,7 @@ const SHAPE = { dim: 1 } as const;
 const DIMENSION = { dimValue: 1, dimParam: 2 } as const;
 
 /** TensorProto.DataType values. */
-export const DATA_TYPE = { float: 1, int64: 7 } as const;
+const DATA_TYPE = { float: 1, int64: 7 } as const;
 export type DataTypeName = keyof typeof DATA_TYPE;
 
 export interface TensorSpec {

@@ -40,20 +40,20 @@ describe.each(PIECES_PER_WORD)('when the $preset tokenizer files are loaded', ({
 
   it('should encode a pair as [CLS] A [SEP] B [SEP] with segment ids', () => {
     const encoding = tokenizer.encode('what is bert', { text_pair: 'bert is a model', return_token_type_ids: true });
-    const ids = encoding.ids;
+    const ids: number[] = encoding.ids;
     expect(ids[0]).toBe(CLS);
     expect(ids.at(-1)).toBe(SEP);
     const separators = ids.flatMap((id, index) => (id === SEP ? [index] : []));
     expect(separators).toHaveLength(2);
     expect(ids).not.toContain(UNK);
     const firstSeparator = separators[0];
-    expect(encoding.token_type_ids.slice(0, firstSeparator + 1).every((type) => type === 0)).toBe(true);
-    expect(encoding.token_type_ids.slice(firstSeparator + 1).every((type) => type === 1)).toBe(true);
+    expect(encoding.token_type_ids.slice(0, firstSeparator + 1).every((type: number) => type === 0)).toBe(true);
+    expect(encoding.token_type_ids.slice(firstSeparator + 1).every((type: number) => type === 1)).toBe(true);
   });
 
   it('should tokenize synthetic text with almost no [UNK] and about one piece per word', () => {
     const words = 2000;
-    const ids = tokenizer.encode(syntheticText(createRng(3), words), { add_special_tokens: false }).ids;
+    const ids: number[] = tokenizer.encode(syntheticText(createRng(3), words), { add_special_tokens: false }).ids;
     expect(ids.filter((id) => id === UNK).length / ids.length).toBeLessThan(0.05);
     // Words are whole vocabulary entries; the surplus is punctuation.
     expect(ids.length / words).toBeLessThan(1.3);
@@ -61,7 +61,7 @@ describe.each(PIECES_PER_WORD)('when the $preset tokenizer files are loaded', ({
 
   it(`should tokenize ordinary English without [UNK] in under ${ordinary} pieces per word`, () => {
     const words = ORDINARY_ENGLISH.split(/\s+/).length;
-    const ids = tokenizer.encode(ORDINARY_ENGLISH, { add_special_tokens: false }).ids;
+    const ids: number[] = tokenizer.encode(ORDINARY_ENGLISH, { add_special_tokens: false }).ids;
     expect(ids).not.toContain(UNK);
     expect(ids.length / words).toBeLessThan(ordinary);
   });
