@@ -38,8 +38,12 @@ function lfsPointer(data: Buffer): string {
 
 export class FakeHub {
   readonly requests: RecordedRequest[] = [];
-  /** Path -> bytes: the next download of that path sends this many bytes, then drops the connection. */
-  readonly cutAfter = new Map<string, number>();
+  /**
+   * Path -> cut: the next download of that path sends `bytes` bytes, waits for `before` (e.g.
+   * until the client has them on disk: bytes still in flight when a socket dies are lost, which
+   * would make the resume offset timing-dependent), then drops the connection.
+   */
+  readonly cutAfter = new Map<string, { bytes: number; before?: () => Promise<void> }>();
   /** Paths served with one byte flipped (the listing keeps the true hash). */
   readonly corrupt = new Set<string>();
   /** Answer every Range request with 200 and the whole file, as some proxies do. */
@@ -154,7 +158,9 @@ export class FakeHub {
     if (cut !== undefined) {
       this.cutAfter.delete(filePath);
       // Flush the first bytes, then drop the socket mid-body as a failing network would.
-      res.write(body.subarray(0, cut), () => res.socket?.destroy());
+      res.write(body.subarray(0, cut.bytes), () => {
+        void (cut.before?.() ?? Promise.resolve()).finally(() => res.socket?.destroy());
+      });
       return;
     }
     res.end(body);
