@@ -65,15 +65,19 @@ export function locateOnnxFile(dir: string, options: LocateOptions = {}): string
   );
 }
 
+/** The two tokenizer files, which is all a pool thread needs besides the ONNX path. */
+export function readTokenizerFiles(dir: string): Pick<ModelFiles, 'tokenizer' | 'tokenizerConfig'> {
+  const tokenizer = readJson(dir, 'tokenizer.json');
+  if (typeof tokenizer.model !== 'object' || tokenizer.model === null) {
+    throw new ModelRuntimeError('MODEL_FILE_MALFORMED', `${join(dir, 'tokenizer.json')} has no "model" section`);
+  }
+  return { tokenizer, tokenizerConfig: readJson(dir, 'tokenizer_config.json') };
+}
+
 export function readModelFiles(dir: string, options: LocateOptions = {}): ModelFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ModelRuntimeError('MODEL_DIR_MISSING', `model directory ${dir} does not exist`);
   }
   const config = readJson(dir, 'config.json');
-  const tokenizer = readJson(dir, 'tokenizer.json');
-  const tokenizerConfig = readJson(dir, 'tokenizer_config.json');
-  if (typeof tokenizer.model !== 'object' || tokenizer.model === null) {
-    throw new ModelRuntimeError('MODEL_FILE_MALFORMED', `${join(dir, 'tokenizer.json')} has no "model" section`);
-  }
-  return { dir, onnxPath: locateOnnxFile(dir, options), config, tokenizer, tokenizerConfig };
+  return { dir, onnxPath: locateOnnxFile(dir, options), config, ...readTokenizerFiles(dir) };
 }

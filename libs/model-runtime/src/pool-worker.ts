@@ -4,7 +4,7 @@
  */
 import { move, workerData } from 'piscina';
 import { serializeRuntimeError } from './errors.js';
-import { readModelFiles } from './model-files.js';
+import { readTokenizerFiles } from './model-files.js';
 import { loadSession, runBatch, type LoadedSession } from './onnx-session.js';
 import { PairEncoder } from './pair-encoder.js';
 import { pack, view } from './packed-pairs.js';
@@ -19,7 +19,7 @@ const setup = workerData as ThreadSetup;
 let state: Promise<ThreadState> | undefined;
 
 async function init(): Promise<ThreadState> {
-  const files = readModelFiles(setup.modelDir);
+  const files = readTokenizerFiles(setup.modelDir);
   const encoder = new PairEncoder(files.tokenizer, files.tokenizerConfig, setup.maxLength);
   const loaded = await loadSession(setup);
   return { encoder, loaded };
