@@ -8,7 +8,11 @@ export const OPTIONAL_FILES = ['special_tokens_map.json'] as const;
 export interface ModelFileSelection {
   /** The chosen ONNX graph, repo-relative. */
   onnx: string;
-  /** Every file to fetch, repo-relative: required, present optional ones, onnx and its external data. */
+  /**
+   * Every file to fetch, repo-relative: required, present optional ones, external data, and the
+   * ONNX graph last. Pulls link files into the snapshot in this order, so a snapshot whose graph
+   * is present is complete even when a pull was interrupted (the cache lookup relies on it).
+   */
   files: string[];
 }
 
@@ -40,6 +44,6 @@ export function selectModelFiles(paths: Iterable<string>, variant: string | unde
   const externalData = [`${onnx}_data`, `${onnx}.data`].filter((file) => available.has(file));
   return {
     onnx,
-    files: [...REQUIRED_FILES, ...OPTIONAL_FILES.filter((file) => available.has(file)), onnx, ...externalData],
+    files: [...REQUIRED_FILES, ...OPTIONAL_FILES.filter((file) => available.has(file)), ...externalData, onnx],
   };
 }

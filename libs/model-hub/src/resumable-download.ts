@@ -66,6 +66,7 @@ export async function downloadBlob(download: BlobDownload): Promise<void> {
       throw new HubError('HUB_INTERRUPTED', `${label}: the server rejected resuming at byte ${offset}; restarting`);
     }
     if (!response.ok || response.body === null) {
+      await response.body?.cancel();
       throw httpStatusError(response.status, `file ${label}`, download.endpoint);
     }
     if (response.status === 206) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { FakeRepo } from './fake-hub.js';
 
 export const COMMIT = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
@@ -32,4 +32,15 @@ export function fakeRepo(id: string, files: Record<string, Buffer> = modelFiles(
 export async function tempDir(prefix = 'model-hub-test-'): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Every file under `dir`, keyed by its slash-separated path relative to `dir`. */
+export async function filesFromDir(dir: string): Promise<Record<string, Buffer>> {
+  const files: Record<string, Buffer> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[relative(dir, path).split(sep).join('/')] = await readFile(path);
+  }
+  return files;
 }

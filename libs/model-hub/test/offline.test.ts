@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HubError, pullModel, resolveModelRef } from '../src/index.js';
 import { FakeHub } from './fake-hub.js';
-import { fakeRepo, tempDir } from './fixtures.js';
+import { COMMIT, fakeRepo, tempDir } from './fixtures.js';
 
 const ID = 'org/offline-model';
 
@@ -77,6 +77,20 @@ describe('when the Hub cannot be used', () => {
     expect(error.message).toContain('revision v2');
     expect(error.message).toContain(cache.path);
     expect(error.message).toContain(`rerank-pool model pull ${ID} --revision v2`);
+  });
+
+  it('should not take the snapshot of an interrupted pull for a cached model', async () => {
+    const hub = await FakeHub.start([fakeRepo(ID)]);
+    hub.cutAfter.set('onnx/model.onnx', { bytes: 1000 });
+    // Pinned to the commit, the snapshot needs no ref: only its content says whether it is complete.
+    const options = { endpoint: hub.url, cacheDir: cache.path, revision: COMMIT, retries: 0 };
+    const interrupted = await failureOf(pullModel(ID, { ...options, offline: false }));
+    await hub.close();
+
+    const error = await failureOf(resolveModelRef(ID, { ...options, offline: true }));
+
+    expect(interrupted.code).toBe('HUB_INTERRUPTED');
+    expect(error.code).toBe('HUB_OFFLINE');
   });
 
   it('should report HUB_UNREACHABLE naming the endpoint when nothing answers', async () => {

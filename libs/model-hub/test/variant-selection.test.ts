@@ -43,7 +43,7 @@ describe('when choosing which ONNX file to fetch', () => {
   it('should fetch the external data file beside the graph', async () => {
     const pulled = await pullModel('org/external', options());
 
-    expect(onnxFiles(pulled.files)).toEqual(['onnx/model.onnx', 'onnx/model.onnx_data']);
+    expect(onnxFiles(pulled.files)).toEqual(['onnx/model.onnx_data', 'onnx/model.onnx']);
   });
 
   it('should list the ONNX files that exist when the variant is missing', async () => {
