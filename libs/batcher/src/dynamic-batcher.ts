@@ -48,17 +48,25 @@ interface PendingRow {
   submission: Submission;
   index: number;
   length: number;
+  arrivedAt: number;
+}
+
+interface CandidateBatch {
+  rows: PendingRow[];
+  full: boolean;
+  oldestArrival: number;
+  oldestSeq: number;
 }
 
 /**
  * Merges the pairs of every concurrent submission into length-sorted, token-budgeted
  * batches (the idea of TEI's batching queue, with padding: our batches are dense tensors).
  *
- * One owner of its state: submissions add rows; a dispatch plans all waiting rows at once,
- * hands the runner as many batches as it has free slots, and leaves the rest waiting, where
- * they merge with rows that arrive meanwhile. A dispatch happens when a slot frees up with
- * rows waiting, when a full batch worth of tokens is waiting, or when the oldest waiting row
- * has waited maxWaitMs.
+ * One owner of its state: submissions add rows; a dispatch plans all waiting rows at once and
+ * hands the runner, up to its free slots, the batches that are full or whose oldest row has
+ * waited maxWaitMs. The rest keep waiting and merge with rows that arrive meanwhile. A
+ * dispatch is tried when a slot frees up, when a full batch worth of tokens is waiting, and
+ * when the oldest waiting row's time is up.
  */
 export class DynamicBatcher extends EventEmitter<BatcherEvents> {
   readonly options: ResolvedBatcherOptions;
@@ -100,9 +108,10 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
         return;
       }
       options.signal?.addEventListener('abort', () => this.settle(submission, abortError(options.signal!)), { once: true });
+      const arrivedAt = performance.now();
       for (let index = 0; index < packed.count; index++) {
         const length = pairLength(packed, index);
-        this.pending.push({ submission, index, length });
+        this.pending.push({ submission, index, length, arrivedAt });
         this.pendingTokens += length;
       }
       this.schedule();
@@ -129,10 +138,7 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
 
   private schedule(): void {
     if (this.inflight >= this.options.maxInflight) return; // a finishing batch dispatches
-    const fullBatchWaiting = this.pendingTokens >= this.options.maxBatchTokens;
-    // With the runner idle there is nothing to gain by waiting... except merging requests
-    // that arrive together; maxWaitMs bounds that price.
-    if (fullBatchWaiting || this.closed || this.options.maxWaitMs === 0) {
+    if (this.pendingTokens >= this.options.maxBatchTokens || this.closed || this.options.maxWaitMs === 0) {
       this.flush();
     } else if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), this.options.maxWaitMs);
@@ -149,29 +155,47 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     const free = this.options.maxInflight - this.inflight;
     if (free <= 0) return;
 
-    const batches = this.planByPriority();
-    const taken = batches.slice(0, free);
-    const takenRows = new Set(taken.flat());
+    // A batch goes now if it is full, or its oldest row has waited its time; a partial batch
+    // otherwise keeps waiting, since rows arriving meanwhile make it both fuller and tighter.
+    const now = performance.now();
+    const ready = this.planByPriority().filter(
+      (batch) => batch.full || this.closed || now - batch.oldestArrival >= this.options.maxWaitMs,
+    );
+    const taken = ready.slice(0, free);
+    const takenRows = new Set(taken.flatMap((batch) => batch.rows));
     this.pending = this.pending.filter((row) => !takenRows.has(row));
     this.pendingTokens = this.pending.reduce((sum, row) => sum + row.length, 0);
-    for (const batch of taken) void this.run(batch);
+    for (const batch of taken) void this.run(batch.rows);
+    if (this.pending.length > 0 && this.inflight < this.options.maxInflight) {
+      const oldest = Math.min(...this.pending.map((row) => row.arrivedAt));
+      this.timer = setTimeout(() => this.flush(), Math.max(0, oldest + this.options.maxWaitMs - now));
+      this.timer.unref();
+    }
   }
 
   /**
    * Interactive rows are planned first, then batch rows; within a priority the batches that
    * hold the oldest rows go first, so a steady stream of short rows cannot starve long ones.
    */
-  private planByPriority(): PendingRow[][] {
-    const out: PendingRow[][] = [];
+  private planByPriority(): CandidateBatch[] {
+    const out: CandidateBatch[] = [];
     for (const priority of ['interactive', 'batch'] as const) {
       const rows = this.pending.filter((row) => row.submission.priority === priority);
       if (rows.length === 0) continue;
       const plan = planBatches(
         rows.map((row) => row.length),
         this.options,
-      ).map((batch) => batch.rows.map((i) => rows[i]!));
-      const oldest = (batch: PendingRow[]) => Math.min(...batch.map((row) => row.submission.seq));
-      out.push(...plan.sort((a, b) => oldest(a) - oldest(b)));
+      ).map((batch, i, all) => {
+        const batchRows = batch.rows.map((index) => rows[index]!);
+        return {
+          rows: batchRows,
+          // The planner closed every batch but the last because the next row did not fit.
+          full: i < all.length - 1 || batchRows.length >= this.options.maxBatchRows,
+          oldestArrival: Math.min(...batchRows.map((row) => row.arrivedAt)),
+          oldestSeq: Math.min(...batchRows.map((row) => row.submission.seq)),
+        };
+      });
+      out.push(...plan.sort((a, b) => a.oldestSeq - b.oldestSeq));
     }
     return out;
   }
