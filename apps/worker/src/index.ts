@@ -1,1 +1,3 @@
-export {};
+export { RerankWorker } from './rerank-worker.js';
+export { JobScorer } from './job-scorer.js';
+export { consoleLogger, defaultWorkerId, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';

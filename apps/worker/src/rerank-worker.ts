@@ -1,0 +1,176 @@
+import { Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DynamicBatcher, type BatchStats } from '@rerank-pool/batcher';
+import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
+import { resolveModelRef } from '@rerank-pool/model-hub';
+import { InferencePool } from '@rerank-pool/model-runtime';
+import { publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher } from '@rerank-pool/queue';
+import { JobScorer } from './job-scorer.js';
+import { consoleLogger, defaultWorkerId, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
+
+/** Everything one served model owns inside a worker process. */
+interface ServedModel {
+  id: string;
+  pool: InferencePool;
+  batcher: DynamicBatcher;
+  consumer: Worker<RerankJobData, RerankJobResult>;
+}
+
+export interface WorkerEvents {
+  batch: (model: string, stats: BatchStats) => void;
+}
+
+/**
+ * A worker process's share of the rerank pool: for each model, an inference pool, one
+ * batcher shared by all of that model's active jobs, and a BullMQ consumer with
+ * WORKER_CONCURRENCY jobs in flight so the batcher always has pairs from many jobs to merge.
+ */
+export class RerankWorker {
+  readonly workerId: string;
+  private readonly models: ServedModel[];
+  private readonly redis: Redis;
+  private readonly dispatcher?: WebhookDispatcher;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly logger: WorkerLogger;
+  private readonly drainTimeoutMs: number;
+  private readonly queuePrefix: string;
+  private closing?: Promise<void>;
+
+  private constructor(args: {
+    workerId: string;
+    models: ServedModel[];
+    redis: Redis;
+    dispatcher?: WebhookDispatcher;
+    heartbeat: NodeJS.Timeout;
+    logger: WorkerLogger;
+    drainTimeoutMs: number;
+    queuePrefix: string;
+  }) {
+    this.workerId = args.workerId;
+    this.models = args.models;
+    this.redis = args.redis;
+    this.dispatcher = args.dispatcher;
+    this.heartbeat = args.heartbeat;
+    this.logger = args.logger;
+    this.drainTimeoutMs = args.drainTimeoutMs;
+    this.queuePrefix = args.queuePrefix;
+  }
+
+  static async start(options: RerankWorkerOptions): Promise<RerankWorker> {
+    const { config } = options;
+    const logger = options.logger ?? consoleLogger;
+    const workerId = options.workerId ?? defaultWorkerId();
+    const heartbeatMs = options.heartbeatMs ?? WORKER_DEFAULTS.heartbeatMs;
+    const connection = redisOptionsFromUrl(config.redisUrl);
+    const redis = new Redis(connection);
+    redis.on('error', (error) => logger.error('redis connection error', { err: error.message }));
+    const served: ServedModel[] = [];
+    try {
+      for (const ref of options.models ?? config.rerankModels) {
+        const resolved = await resolveModelRef(ref);
+        const pool = await InferencePool.open({
+          modelDir: resolved.dir,
+          modelId: resolved.id,
+          threads: config.poolThreads,
+          intraOpThreads: config.ortIntraOpThreads,
+          executionProvider: config.executionProvider,
+          maxBatchTokens: config.maxBatchTokens,
+          onWarning: (message) => logger.warn(message, { model: resolved.id }),
+        });
+        if (pool.model.synthetic) logger.warn(`${resolved.id} is a synthetic model: its scores are meaningless`, { model: resolved.id });
+        const batcher = new DynamicBatcher((rows) => pool.infer(rows), {
+          maxBatchTokens: config.maxBatchTokens,
+          maxWaitMs: config.maxBatchWaitMs,
+          maxInflight: pool.options.threads * 2,
+          numLabels: pool.model.numLabels,
+        });
+        const scorer = new JobScorer(pool, batcher);
+        const consumer = new Worker<RerankJobData, RerankJobResult>(
+          queueNameForModel(resolved.id),
+          (job: Job<RerankJobData>) => scorer.process(job),
+          { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
+        );
+        consumer.on('error', (error) => logger.error('queue consumer error', { model: resolved.id, err: error.message }));
+        consumer.on('failed', (job, error) => logger.warn('job failed', { model: resolved.id, jobId: job?.id, err: error.message }));
+        served.push({ id: resolved.id, pool, batcher, consumer });
+        logger.info('serving model', {
+          model: resolved.id,
+          dir: resolved.dir,
+          threads: pool.options.threads,
+          executionProvider: pool.executionProvider,
+          maxLength: pool.model.maxLength,
+        });
+      }
+    } catch (error) {
+      await Promise.allSettled(served.map(async (m) => { await m.consumer.close(); await m.pool.close(); }));
+      redis.disconnect();
+      throw error;
+    }
+
+    const beat = () =>
+      Promise.all(
+        served.map((m) =>
+          publishHeartbeat(
+            redis,
+            config.queuePrefix,
+            { model: m.id, workerId, maxLength: m.pool.model.maxLength, executionProvider: m.pool.executionProvider, threads: m.pool.options.threads },
+            heartbeatMs * 3,
+          ),
+        ),
+      ).catch((error: Error) => logger.error('heartbeat failed', { err: error.message }));
+    await beat();
+    const heartbeat = setInterval(beat, heartbeatMs);
+    heartbeat.unref();
+
+    let dispatcher: WebhookDispatcher | undefined;
+    if (config.webhookSecret) {
+      dispatcher = new WebhookDispatcher({ connection, secret: config.webhookSecret, prefix: config.queuePrefix });
+      dispatcher.on('error', (error) => logger.warn('webhook delivery', { err: error.message }));
+      dispatcher.start();
+    }
+    for (const m of served) void m.consumer.run().catch((error: Error) => logger.error('consumer stopped', { model: m.id, err: error.message }));
+    return new RerankWorker({
+      workerId,
+      models: served,
+      redis,
+      dispatcher,
+      heartbeat,
+      logger,
+      drainTimeoutMs: options.drainTimeoutMs ?? WORKER_DEFAULTS.drainTimeoutMs,
+      queuePrefix: config.queuePrefix,
+    });
+  }
+
+  /** Ids of the models this worker serves. */
+  get modelIds(): string[] {
+    return this.models.map((m) => m.id);
+  }
+
+  /** Subscribes to per-batch statistics of every served model. */
+  onBatch(listener: (model: string, stats: BatchStats) => void): void {
+    for (const m of this.models) m.batcher.on('batch', (stats) => listener(m.id, stats));
+  }
+
+  /**
+   * Graceful stop: takes no new jobs, lets active ones finish within the drain timeout, then
+   * closes pools and connections. Jobs still running at the timeout keep their Redis lock until
+   * it expires, after which BullMQ's stalled-job check hands them to another worker: none is lost.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.heartbeat);
+      await Promise.allSettled(this.models.map((m) => removeHeartbeat(this.redis, this.queuePrefix, m.id, this.workerId)));
+      const drained = Promise.all(this.models.map((m) => m.consumer.close()));
+      const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.drainTimeoutMs, 'timeout').unref());
+      if ((await Promise.race([drained, timer])) === 'timeout') {
+        this.logger.warn('drain timed out; leaving active jobs to other workers', { timeoutMs: this.drainTimeoutMs });
+        await Promise.allSettled(this.models.map((m) => m.consumer.close(true)));
+      }
+      await Promise.allSettled(this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }));
+      await this.dispatcher?.close();
+      await this.redis.quit().catch(() => this.redis.disconnect());
+      this.logger.info('worker stopped', { workerId: this.workerId });
+    })();
+    return this.closing;
+  }
+}
