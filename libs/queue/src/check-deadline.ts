@@ -1,0 +1,14 @@
+import { UnrecoverableError } from 'bullmq';
+import { Errors, encodeJobFailure } from '@rerank-pool/contracts';
+import type { RerankJobData } from '@rerank-pool/contracts';
+
+/**
+ * Call when a worker picks a job up: a job whose deadline passed while it waited is failed, not
+ * computed, because its synchronous caller has already been answered 504. UnrecoverableError
+ * stops BullMQ from retrying it.
+ */
+export function checkDeadline(data: RerankJobData, jobId?: string, now = Date.now()): void {
+  if (data.deadline !== undefined && now > data.deadline) {
+    throw new UnrecoverableError(encodeJobFailure(Errors.deadlineExceeded(jobId, data.deadline)));
+  }
+}

@@ -1,0 +1,48 @@
+import type { RedisOptions } from 'ioredis';
+
+export interface RerankQueueOptions {
+  /** Redis connection options (see `redisOptionsFromUrl`); BullMQ opens its own connections. */
+  connection: RedisOptions;
+  /** BullMQ key prefix. Default `rerank-pool`. */
+  prefix?: string;
+  /** Tries per job before it fails (crashes and transient errors are retried). Default 3. */
+  attempts?: number;
+  /** First retry delay; doubles each attempt. Default 1000 ms. */
+  backoffMs?: number;
+  /** Finished jobs, idempotency keys and cancel tombstones are kept this long. Default 86400 s. */
+  retentionSeconds?: number;
+  /** Webhook delivery tries. Default 5. */
+  webhookAttempts?: number;
+  /** First webhook retry delay; doubles each attempt. Default 1000 ms. */
+  webhookBackoffMs?: number;
+}
+
+export type FilledRerankQueueOptions = Required<RerankQueueOptions>;
+
+export const RERANK_QUEUE_DEFAULTS = {
+  prefix: 'rerank-pool',
+  attempts: 3,
+  backoffMs: 1000,
+  retentionSeconds: 86_400,
+  webhookAttempts: 5,
+  webhookBackoffMs: 1000,
+} satisfies Omit<FilledRerankQueueOptions, 'connection'>;
+
+/** Interactive requests are served before batch ones (BullMQ: a lower number runs first). */
+export const PRIORITY = { interactive: 1, batch: 10 } as const;
+
+export function fillRerankQueueOptions(options: RerankQueueOptions): FilledRerankQueueOptions {
+  const filled = { ...RERANK_QUEUE_DEFAULTS, ...withoutUndefined(options) } as FilledRerankQueueOptions;
+  for (const field of ['attempts', 'retentionSeconds', 'webhookAttempts'] as const) {
+    if (!Number.isInteger(filled[field]) || filled[field] < 1) throw new TypeError(`${field} must be a positive integer, got ${filled[field]}`);
+  }
+  for (const field of ['backoffMs', 'webhookBackoffMs'] as const) {
+    if (!Number.isFinite(filled[field]) || filled[field] < 0) throw new TypeError(`${field} must be a non-negative number, got ${filled[field]}`);
+  }
+  if (filled.prefix === '') throw new TypeError('prefix must not be empty');
+  return filled;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { FlowProducer, Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Errors } from '@rerank-pool/contracts';
+import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
+import { idempotentJobId } from './idempotency.js';
+import { readJobStatus } from './job-status.js';
+import type { RerankJobStatus } from './job-status.js';
+import { queueNameForModel } from './queue-name.js';
+import { ResultWaiter } from './result-waiter.js';
+import { PRIORITY, fillRerankQueueOptions } from './rerank-queue-options.js';
+import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queue-options.js';
+import { deleteTombstone, readTombstone, writeTombstone } from './tombstone.js';
+import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
+import type { WebhookJobData } from './webhook-job.js';
+
+export interface EnqueueOptions {
+  /** Same tenant + key -> same job, computed once (within the retention period). */
+  idempotencyKey?: string;
+}
+
+export interface EnqueueResult {
+  jobId: string;
+  /** False when the idempotency key named an existing (or cancelled) job. */
+  created: boolean;
+}
+
+/** The rerank jobs of one model: enqueue, read, cancel, wait. Knows nothing of HTTP. */
+export class RerankQueue {
+  readonly model: string;
+  readonly name: string;
+  private readonly options: FilledRerankQueueOptions;
+  private readonly queue: Queue;
+  private readonly waiter: ResultWaiter;
+  /** For this library's own keys (tombstones); BullMQ's client only exposes its own commands. */
+  private readonly redis: Redis;
+  private flows?: FlowProducer;
+  private closing?: Promise<void>;
+
+  constructor(model: string, options: RerankQueueOptions) {
+    this.model = model;
+    this.name = queueNameForModel(model);
+    this.options = fillRerankQueueOptions(options);
+    this.queue = new Queue(this.name, { connection: this.options.connection, prefix: this.options.prefix });
+    // Queue connection errors are retried by ioredis; callers see them as rejected commands.
+    this.queue.on('error', () => {});
+    this.redis = new Redis(this.options.connection);
+    this.redis.on('error', () => {});
+    this.waiter = new ResultWaiter(this.queue, this.redis, this.options.connection, this.options.prefix);
+  }
+
+  async enqueue(data: RerankJobData, { idempotencyKey }: EnqueueOptions = {}): Promise<EnqueueResult> {
+    const jobId = idempotencyKey === undefined ? randomUUID() : idempotentJobId(data.tenant, idempotencyKey);
+    if (idempotencyKey !== undefined && (await this.exists(jobId))) return { jobId, created: false };
+    // Two concurrent first uses of one key both get here; BullMQ's add ignores an existing id
+    // atomically, so there is still one job and one computation (both callers report created).
+    const opts = this.jobOptions(jobId, data);
+    if (data.callbackUrl === undefined) {
+      await this.queue.add('rerank', data, opts);
+    } else {
+      await this.addWithWebhook(data, data.callbackUrl, opts);
+    }
+    return { jobId, created: true };
+  }
+
+  /** Jobs not yet started (waiting, prioritized, delayed for retry): the 429 admission check. */
+  async depth(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed');
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  /** The job's status; another tenant's job is reported as not found, never as forbidden. */
+  async getJob(jobId: string, tenant: string): Promise<RerankJobStatus> {
+    const status = await readJobStatus(this.queue, this.redis, this.options.prefix, jobId);
+    if (!status || status.tenant !== tenant) throw Errors.jobNotFound(jobId);
+    return status;
+  }
+
+  /**
+   * Cancels a queued job: it is removed and a tombstone makes it read `cancelled`. Cancelling a
+   * cancelled job is a no-op; an active or finished job cannot be cancelled (409).
+   */
+  async cancel(jobId: string, tenant: string): Promise<RerankJobStatus> {
+    const status = await this.getJob(jobId, tenant);
+    if (status.status === 'cancelled') return status;
+    if (status.status !== 'queued') throw Errors.jobNotCancellable(jobId, status.status);
+    const cancelledAt = Date.now();
+    const tombstone = { tenant, createdAt: status.createdAt, cancelledAt };
+    // Tombstone first: between removal and tombstone a reader would otherwise see "not found".
+    await writeTombstone(this.redis, this.options.prefix, this.name, jobId, tombstone, this.options.retentionSeconds);
+    // remove() refuses a job a worker has locked in the meantime; then it is active, not cancelled.
+    const removed = await this.queue.remove(jobId);
+    if (removed !== 1) {
+      await deleteTombstone(this.redis, this.options.prefix, this.name, jobId);
+      throw Errors.jobNotCancellable(jobId, 'active');
+    }
+    return { id: jobId, status: 'cancelled', progress: 0, tenant, createdAt: status.createdAt, finishedAt: cancelledAt };
+  }
+
+  /** Resolves with the job's result, or rejects with its failure or a `timeout` error naming it. */
+  waitForResult(jobId: string, documentCount: number, timeoutMs: number): Promise<RerankJobResult> {
+    return this.waiter.wait(jobId, documentCount, timeoutMs);
+  }
+
+  /** Redis answers (for `/readyz`). */
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.waiter.close();
+      await Promise.allSettled([this.flows?.close(), this.queue.close()]);
+      await this.redis.quit().catch(() => this.redis.disconnect());
+    })();
+    return this.closing;
+  }
+
+  private async exists(jobId: string): Promise<boolean> {
+    if (await this.queue.getJob(jobId)) return true;
+    const tombstone = await readTombstone(this.redis, this.options.prefix, this.name, jobId);
+    return tombstone !== undefined;
+  }
+
+  private jobOptions(jobId: string, data: RerankJobData): JobsOptions {
+    const age = this.options.retentionSeconds;
+    return {
+      jobId,
+      priority: PRIORITY[data.priority],
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      removeOnComplete: { age },
+      removeOnFail: { age },
+    };
+  }
+
+  /**
+   * A job with a callback is the child of a webhook job (a BullMQ flow): BullMQ itself moves the
+   * webhook job to waiting when the rerank job completes, fails for good (ignoreDependencyOnFailure)
+   * or is removed by a cancel, so no outcome is lost even if every process restarts in between.
+   */
+  private async addWithWebhook(data: RerankJobData, callbackUrl: string, opts: JobsOptions): Promise<void> {
+    this.flows ??= new FlowProducer({ connection: this.options.connection, prefix: this.options.prefix });
+    const jobId = opts.jobId as string;
+    const webhook: WebhookJobData = { jobId, queueName: this.name, callbackUrl };
+    const age = this.options.retentionSeconds;
+    await this.flows.add({
+      name: 'webhook',
+      queueName: WEBHOOK_QUEUE_NAME,
+      data: webhook,
+      opts: {
+        jobId: `webhook-${this.name}-${jobId}`,
+        attempts: this.options.webhookAttempts,
+        backoff: { type: 'exponential', delay: this.options.webhookBackoffMs },
+        removeOnComplete: { age },
+        removeOnFail: { age },
+      },
+      children: [{ name: 'rerank', queueName: this.name, data, opts: { ...opts, ignoreDependencyOnFailure: true } }],
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import { EventEmitter } from 'node:events';
+import { Queue, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { Errors } from '@rerank-pool/contracts';
+import { readJobStatus } from './job-status.js';
+import { toJobStatusBody } from './job-status-body.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from './webhook-signature.js';
+import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
+import type { WebhookJobData } from './webhook-job.js';
+
+export interface WebhookDispatcherOptions {
+  connection: RedisOptions;
+  /** HMAC-SHA256 key (WEBHOOK_SECRET). */
+  secret: string;
+  /** BullMQ key prefix, the same as the rerank queues'. Default `rerank-pool`. */
+  prefix?: string;
+  /** Deliveries in flight at once. Default 8. */
+  concurrency?: number;
+  /** A receiver slower than this counts as a failed attempt. Default 10000 ms. */
+  requestTimeoutMs?: number;
+}
+
+const DEFAULTS = { prefix: 'rerank-pool', concurrency: 8, requestTimeoutMs: 10_000 };
+
+export interface WebhookDispatcherEvents {
+  /** A background error (e.g. Redis connection); as with any EventEmitter, listen for it. */
+  error: [error: Error];
+  /** A delivery attempt failed (non-2xx, timeout, unreachable); BullMQ retries it with backoff. */
+  'delivery-failed': [jobId: string, attemptsMade: number, error: Error];
+}
+
+/**
+ * Delivers job outcomes to `callback_url`s. Enqueueing happens in `RerankQueue` (a webhook job is
+ * the flow parent of its rerank job); this class only runs the deliveries, in whichever process
+ * calls `start()`. Attempts and backoff are the webhook job's options; a non-2xx answer or a
+ * timeout is a failed attempt.
+ */
+export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
+  private readonly options: Required<WebhookDispatcherOptions>;
+  private readonly queues = new Map<string, Queue>();
+  private worker?: Worker<WebhookJobData>;
+  private redis?: Redis;
+  private closing?: Promise<void>;
+
+  constructor(options: WebhookDispatcherOptions) {
+    super();
+    this.options = { ...DEFAULTS, ...options };
+    if (!this.options.secret) throw new TypeError('secret must not be empty');
+    if (!Number.isInteger(this.options.concurrency) || this.options.concurrency < 1) {
+      throw new TypeError(`concurrency must be a positive integer, got ${this.options.concurrency}`);
+    }
+    if (!(this.options.requestTimeoutMs > 0)) throw new TypeError(`requestTimeoutMs must be positive, got ${this.options.requestTimeoutMs}`);
+  }
+
+  start(): void {
+    if (this.worker || this.closing) return;
+    const { connection, prefix, concurrency } = this.options;
+    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE_NAME, (job) => this.deliver(job), { connection, prefix, concurrency });
+    this.worker.on('error', (error) => this.emit('error', error));
+    this.worker.on('failed', (job, error) => {
+      if (job) this.emit('delivery-failed', job.data.jobId, job.attemptsMade, error);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.worker?.close();
+      await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+      await this.redis?.quit().catch(() => this.redis?.disconnect());
+    })();
+    return this.closing;
+  }
+
+  private async deliver(job: Job<WebhookJobData>): Promise<void> {
+    const body = job.data.body ?? (await this.firstBody(job));
+    const response = await fetch(job.data.callbackUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'rerank-pool-webhooks',
+        [SIGNATURE_HEADER]: signWebhookBody(body, this.options.secret),
+        [TIMESTAMP_HEADER]: String(Date.now()),
+      },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.options.requestTimeoutMs),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (!response.ok) throw new Error(`${job.data.callbackUrl} answered ${response.status}`);
+  }
+
+  private async firstBody(job: Job<WebhookJobData>): Promise<string> {
+    const { jobId, queueName } = job.data;
+    const status = await readJobStatus(this.queueFor(queueName), this.client(), this.options.prefix, jobId);
+    if (!status) throw Errors.jobNotFound(jobId);
+    const body = JSON.stringify(toJobStatusBody(status));
+    await job.updateData({ ...job.data, body });
+    return body;
+  }
+
+  private client(): Redis {
+    if (!this.redis) {
+      this.redis = new Redis(this.options.connection);
+      this.redis.on('error', (error) => this.emit('error', error));
+    }
+    return this.redis;
+  }
+
+  private queueFor(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix });
+      queue.on('error', (error) => this.emit('error', error));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+}

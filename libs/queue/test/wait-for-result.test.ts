@@ -1,0 +1,59 @@
+import { Worker } from 'bullmq';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Errors } from '@rerank-pool/contracts';
+import type { RerankJobData } from '@rerank-pool/contracts';
+import { RerankQueue, queueNameForModel, toJobFailure } from '../src/index.js';
+import { connection, deleteKeys, jobData, resultFor, uniquePrefix } from './helpers/redis.js';
+
+const prefix = uniquePrefix();
+const queue = new RerankQueue('org/tiny', { connection, prefix });
+
+afterAll(async () => {
+  await queue.close();
+  await deleteKeys(prefix);
+});
+
+describe('when nobody consumes the queue', () => {
+  it('should reject with a timeout error naming the job', async () => {
+    const { jobId } = await queue.enqueue(jobData());
+    const error = await queue.waitForResult(jobId, 2, 200).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'timeout', statusCode: 504, jobId });
+    expect((error as Error).message).toContain(`GET /v1/jobs/${jobId}`);
+  });
+});
+
+describe('when many jobs complete or fail', () => {
+  it('should give every waiter its own result or its typed failure', async () => {
+    const worker = new Worker<RerankJobData>(queueNameForModel('org/tiny'), async (job) => {
+      if (job.data.query === 'too long') throw toJobFailure(Errors.inputTooLong('documents[1] has 600 tokens; the model takes 512', 'documents[1]'));
+      return resultFor(job.data, job.data.documents.map(() => (Number(job.data.query) + 1) / 100));
+    }, { connection, prefix, concurrency: 4 });
+    const queries = Array.from({ length: 20 }, (_, index) => String(index));
+    const results = await Promise.all(
+      queries.map(async (query) => {
+        const { jobId } = await queue.enqueue(jobData({ query }));
+        return queue.waitForResult(jobId, 2, 10_000);
+      }),
+    );
+    results.forEach((result, index) => expect(result.scores).toEqual([(index + 1) / 100, (index + 1) / 100]));
+
+    const { jobId } = await queue.enqueue(jobData({ query: 'too long' }));
+    await expect(queue.waitForResult(jobId, 2, 10_000)).rejects.toMatchObject({
+      code: 'input_too_long',
+      statusCode: 413,
+      field: 'documents[1]',
+      message: 'documents[1] has 600 tokens; the model takes 512',
+    });
+    await worker.close();
+  });
+});
+
+describe('when the job finished before anyone waited', () => {
+  it('should answer from Redis at once', async () => {
+    const worker = new Worker<RerankJobData>(queueNameForModel('org/tiny'), async (job) => resultFor(job.data), { connection, prefix });
+    const { jobId } = await queue.enqueue(jobData());
+    await queue.waitForResult(jobId, 2, 5000);
+    await worker.close();
+    await expect(queue.waitForResult(jobId, 2, 100)).resolves.toMatchObject({ inputTokens: 14 });
+  });
+});
