@@ -2,6 +2,7 @@ import { UsageError } from './cli-error.js';
 import * as modelPull from './commands/model-pull.js';
 import * as modelSynth from './commands/model-synth.js';
 import * as score from './commands/score.js';
+import * as worker from './commands/worker.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   'model synth': { run: modelSynth.modelSynth, usage: modelSynth.usage },
   'model pull': { run: modelPull.modelPull, usage: modelPull.usage },
   score: { run: score.score, usage: score.usage },
+  worker: { run: worker.worker, usage: worker.usage },
 };
 
 function help(): string {

@@ -88,7 +88,7 @@ export class RerankWorker {
         const consumer = new Worker<RerankJobData, RerankJobResult>(
           queueNameForModel(resolved.id),
           (job: Job<RerankJobData>) => scorer.process(job),
-          { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false },
+          { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false, name: workerId },
         );
         consumer.on('error', (error) => logger.error('queue consumer error', { model: resolved.id, err: error.message }));
         consumer.on('failed', (job, error) => logger.warn('job failed', { model: resolved.id, jobId: job?.id, err: error.message }));

@@ -1,0 +1,14 @@
+import { loadConfig } from '@rerank-pool/config';
+import { RerankWorker } from '@rerank-pool/worker';
+import { parseCommandArgs } from '../args.js';
+import { onShutdown } from '../shutdown.js';
+
+export const usage = 'worker [--model DIR|HUB_ID ...]   (settings from the environment, see README)';
+
+export async function worker(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('worker', argv, { model: { type: 'string', multiple: true } });
+  const config = loadConfig();
+  const running = await RerankWorker.start({ config, models: values.model });
+  await onShutdown(() => running.close());
+  return 0;
+}
