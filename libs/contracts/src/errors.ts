@@ -7,11 +7,13 @@ export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
   forbidden: 403,
+  not_found: 404,
   unknown_model: 404,
   job_not_found: 404,
   job_not_cancellable: 409,
   payload_too_large: 413,
   input_too_long: 413,
+  unsupported_media_type: 415,
   overloaded: 429,
   internal: 500,
   unavailable: 503,
@@ -68,6 +70,7 @@ export const Errors = {
   unauthorized: (message = 'missing or malformed Authorization: Bearer <api key> header') =>
     new RerankPoolError('unauthorized', message),
   forbidden: (message = 'the API key is not valid') => new RerankPoolError('forbidden', message),
+  notFound: (message: string) => new RerankPoolError('not_found', message),
   unknownModel: (model: string, served: readonly string[]) =>
     new RerankPoolError(
       'unknown_model',

@@ -1,0 +1,61 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { RerankPoolError, isRerankPoolError } from '@rerank-pool/contracts';
+import type { ErrorBody, ErrorCode } from '@rerank-pool/contracts';
+
+type ValidationIssue = NonNullable<FastifyError['validation']>[number];
+
+/** `/documents/3/text` -> `documents[3].text` */
+function fieldFromPath(path: string): string {
+  return path
+    .split('/')
+    .filter(Boolean)
+    .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : index === 0 ? part : `.${part}`))
+    .join('');
+}
+
+const UNION_MESSAGES: Record<string, string> = {
+  documents: 'must be a string or an object with a string "text"',
+  priority: 'must be "interactive", "batch" or a non-negative integer',
+};
+
+function fromValidation(issues: readonly ValidationIssue[]): RerankPoolError {
+  // An anyOf failure also lists each branch's complaint; the anyOf itself reads best.
+  const issue = issues.find((entry) => entry.keyword === 'anyOf') ?? issues[0];
+  const missing = (issue.params as { missingProperty?: string }).missingProperty;
+  const field = fieldFromPath(missing ? `${issue.instancePath}/${missing}` : issue.instancePath) || 'body';
+  const unionMessage = issue.keyword === 'anyOf' ? UNION_MESSAGES[field.replace(/\[\d+\]$/, '')] : undefined;
+  const message = missing ? 'is required' : (unionMessage ?? issue.message ?? 'is invalid');
+  return new RerankPoolError('invalid_request', `${field} ${message}`, { field });
+}
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/** Every failure leaves as `{error: {code, message, field?}}`, mapped here and nowhere else. */
+export function toRerankPoolError(error: FastifyError | Error): RerankPoolError {
+  if (isRerankPoolError(error)) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) return fromValidation(fastifyError.validation);
+  const status = fastifyError.statusCode ?? 500;
+  const code = CODE_BY_STATUS[status];
+  if (code) return new RerankPoolError(code, error.message, { cause: error });
+  return new RerankPoolError('internal', `internal error: ${error.message}`, { cause: error });
+}
+
+export function errorBody(error: RerankPoolError): ErrorBody {
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.field !== undefined) body.error.field = error.field;
+  if (error.jobId !== undefined) body.error.job_id = error.jobId;
+  return body;
+}
+
+export function handleError(this: unknown, raw: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const error = toRerankPoolError(raw);
+  if (error.statusCode >= 500) request.log.error({ err: raw }, error.message);
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  return reply.status(error.statusCode).send(errorBody(error));
+}

@@ -1,0 +1,83 @@
+import { Redis } from 'ioredis';
+import type { Config } from '@rerank-pool/config';
+import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
+import { modelIdFromRef } from '@rerank-pool/model-hub';
+import { RerankQueue, listLiveWorkers, redisOptionsFromUrl } from '@rerank-pool/queue';
+import type { RerankJobStatus, WorkerHeartbeat } from '@rerank-pool/queue';
+
+/** The served models and their queues; owns every Redis connection of the API. */
+export class ModelRegistry {
+  /** Model ids in configuration order; the first is the default. */
+  readonly modelIds: readonly string[];
+  private readonly queues = new Map<string, RerankQueue>();
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private closing?: Promise<void>;
+
+  constructor(config: Config, modelRefs: readonly string[]) {
+    if (modelRefs.length === 0) throw new TypeError('at least one model must be served');
+    const connection = redisOptionsFromUrl(config.redisUrl);
+    this.prefix = config.queuePrefix;
+    this.modelIds = [...new Set(modelRefs.map(modelIdFromRef))];
+    for (const id of this.modelIds) {
+      this.queues.set(id, new RerankQueue(id, { connection, prefix: this.prefix, retentionSeconds: config.jobRetentionSeconds }));
+    }
+    this.redis = new Redis(connection);
+    // ioredis reconnects by itself; a failing command reaches the request that issued it.
+    this.redis.on('error', () => {});
+  }
+
+  /** The queue of `model`, or of the default model when none is named. */
+  queueFor(model: string | undefined): RerankQueue {
+    const queue = this.queues.get(model ?? this.modelIds[0]);
+    if (!queue) throw Errors.unknownModel(model as string, this.modelIds);
+    return queue;
+  }
+
+  /** A job id does not say its model, so every queue is asked (a handful of models at most). */
+  async findJob(jobId: string, tenant: string): Promise<{ queue: RerankQueue; status: RerankJobStatus }> {
+    const found = await Promise.all(
+      [...this.queues.values()].map((queue) =>
+        queue.getJob(jobId, tenant).then(
+          (status) => ({ queue, status }),
+          (error: unknown) => {
+            if (isRerankPoolError(error) && error.code === 'job_not_found') return undefined;
+            throw error;
+          },
+        ),
+      ),
+    );
+    const match = found.find((entry) => entry !== undefined);
+    if (!match) throw Errors.jobNotFound(jobId);
+    return match;
+  }
+
+  liveWorkers(model: string): Promise<WorkerHeartbeat[]> {
+    return listLiveWorkers(this.redis, this.prefix, model);
+  }
+
+  /**
+   * Commands wait for a reconnect rather than fail (maxRetriesPerRequest: null), so readiness
+   * bounds the wait itself: an unreachable Redis must read as "not ready", not as a hang.
+   */
+  async ping(timeoutMs = 1000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer.unref();
+    });
+    try {
+      await Promise.race([this.redis.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+      await this.redis.quit().catch(() => this.redis.disconnect());
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,98 @@
+import type { Config } from '@rerank-pool/config';
+import { Errors } from '@rerank-pool/contracts';
+import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
+import type { EnqueueResult, RerankQueue } from '@rerank-pool/queue';
+import type { ModelRegistry } from './model-registry.js';
+import type { RerankInput } from './rerank-input.js';
+
+export interface SyncRerankOutcome {
+  jobId: string;
+  result: RerankJobResult;
+  /** Wall time from accepting the request to having the result. */
+  totalMs: number;
+}
+
+/** Seconds a client is told to wait after a 429; queues drain in well under that at normal load. */
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The inference facade the routes talk to: checks limits, admission and model, builds the job
+ * payload, enqueues and waits. Everything that rejects a request happens before enqueueing, so a
+ * bad request never reaches a worker.
+ */
+export class RerankService {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly config: Config,
+  ) {}
+
+  async rerank(input: RerankInput, tenant: string, trace?: Record<string, string>): Promise<SyncRerankOutcome> {
+    const started = performance.now();
+    const timeoutMs = input.timeoutMs ?? this.config.requestTimeoutMs;
+    const { queue, data } = await this.admit(input, tenant, trace, timeoutMs);
+    const { jobId } = await queue.enqueue(data);
+    const result = await queue.waitForResult(jobId, data.documents.length, timeoutMs);
+    return { jobId, result, totalMs: performance.now() - started };
+  }
+
+  async submit(input: RerankInput, tenant: string, idempotencyKey?: string, trace?: Record<string, string>): Promise<EnqueueResult> {
+    if (input.callbackUrl !== undefined && this.config.webhookSecret === undefined) {
+      throw Errors.invalidRequest('callback_url needs the server to be configured with WEBHOOK_SECRET', 'callback_url');
+    }
+    const { queue, data } = await this.admit(input, tenant, trace);
+    return queue.enqueue(data, { idempotencyKey });
+  }
+
+  private async admit(
+    input: RerankInput,
+    tenant: string,
+    trace: Record<string, string> | undefined,
+    timeoutMs?: number,
+  ): Promise<{ queue: RerankQueue; data: RerankJobData }> {
+    this.checkLimits(input);
+    const queue = this.registry.queueFor(input.model);
+    const depth = await queue.depth();
+    if (depth >= this.config.maxQueueDepth) {
+      throw Errors.overloaded(
+        `model ${queue.model} has ${depth} waiting jobs (MAX_QUEUE_DEPTH ${this.config.maxQueueDepth}); retry later`,
+        RETRY_AFTER_SECONDS,
+      );
+    }
+    const createdAt = Date.now();
+    const data: RerankJobData = {
+      v: 1,
+      model: queue.model,
+      query: input.query,
+      documents: input.documents,
+      options: { maxTokensPerDoc: input.maxTokensPerDoc, truncate: input.truncate },
+      priority: input.priority,
+      tenant,
+      createdAt,
+      deadline: timeoutMs === undefined ? undefined : createdAt + timeoutMs,
+      callbackUrl: input.callbackUrl,
+      trace,
+      response: input.response,
+    };
+    return { queue, data };
+  }
+
+  private checkLimits({ query, documents }: RerankInput): void {
+    const { maxDocuments, maxDocumentChars } = this.config;
+    if (query.trim() === '') throw Errors.invalidRequest('query must not be empty', 'query');
+    if (query.length > maxDocumentChars) {
+      throw Errors.invalidRequest(`query has ${query.length} characters; the limit is ${maxDocumentChars} (MAX_DOCUMENT_CHARS)`, 'query');
+    }
+    if (documents.length === 0) throw Errors.invalidRequest('documents must not be empty', 'documents');
+    if (documents.length > maxDocuments) {
+      throw Errors.invalidRequest(`${documents.length} documents given; the limit is ${maxDocuments} (MAX_DOCUMENTS)`, 'documents');
+    }
+    documents.forEach((document, index) => {
+      if (document.length > maxDocumentChars) {
+        throw Errors.invalidRequest(
+          `documents[${index}] has ${document.length} characters; the limit is ${maxDocumentChars} (MAX_DOCUMENT_CHARS)`,
+          `documents[${index}]`,
+        );
+      }
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { rankResults, rerankResponseSchema, rerankV1RequestSchema, rerankV2RequestSchema } from '@rerank-pool/contracts';
+import type { RerankRequest, RerankResponse } from '@rerank-pool/contracts';
+import { documentText, toJobPriority } from '../rerank-input.js';
+import { errorResponses, traceCarrier } from '../route-deps.js';
+import type { RouteDeps } from '../route-deps.js';
+
+/** Cohere-compatible synchronous rerank, v1 (string or {text} documents) and v2 (strings). */
+export const rerankRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service }) => {
+  for (const version of ['1', '2'] as const) {
+    app.post<{ Body: RerankRequest }>(`/v${version}/rerank`, {
+      schema: {
+        summary: `Rerank documents for a query (Cohere v${version} compatible)`,
+        tags: ['rerank'],
+        body: version === '1' ? rerankV1RequestSchema : rerankV2RequestSchema,
+        response: { 200: rerankResponseSchema, ...errorResponses },
+      },
+      handler: async (request): Promise<RerankResponse> => {
+        const body = request.body;
+        const documents = body.documents.map(documentText);
+        const { jobId, result, totalMs } = await service.rerank(
+          {
+            model: body.model,
+            query: body.query,
+            documents,
+            maxTokensPerDoc: body.max_tokens_per_doc,
+            // Cohere truncates long documents instead of failing.
+            truncate: true,
+            priority: toJobPriority(body.priority, 'interactive'),
+            timeoutMs: body.timeout_ms,
+          },
+          request.tenant,
+          traceCarrier(request.headers),
+        );
+        return {
+          id: jobId,
+          results: rankResults(result.scores, { topN: body.top_n, documents: body.return_documents ? documents : undefined }),
+          meta: {
+            api_version: { version },
+            model: result.model,
+            billed_units: { search_units: 1 },
+            tokens: { input_tokens: result.inputTokens },
+            timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: totalMs },
+          },
+        };
+      },
+    });
+  }
+};

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { loadConfig } from '@rerank-pool/config';
+import type { Config } from '@rerank-pool/config';
+import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
+import { checkDeadline, queueNameForModel, redisOptionsFromUrl } from '@rerank-pool/queue';
+import { buildApi } from '../../src/index.js';
+
+export const MODEL = 'test-org/tiny-reranker';
+/** A second served model that no consumer serves: requests to it wait and time out. */
+export const IDLE_MODEL = 'test-org/idle-reranker';
+export const connection = redisOptionsFromUrl(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+
+export interface Harness {
+  app: FastifyInstance;
+  config: Config;
+  prefix: string;
+  /** Jobs in any state in a model's queue: proves a rejected request never reached Redis. */
+  jobCount(model?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const prefix = `rp-test-${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({ RERANK_MODELS: `${MODEL},${IDLE_MODEL}`, QUEUE_PREFIX: prefix, ...env });
+  const app = await buildApi({ config, logger: false });
+  const inspectors = new Map<string, Queue>();
+  const inspector = (model: string) => {
+    let queue = inspectors.get(model);
+    if (!queue) {
+      queue = new Queue(queueNameForModel(model), { connection, prefix });
+      inspectors.set(model, queue);
+    }
+    return queue;
+  };
+  return {
+    app,
+    config,
+    prefix,
+    async jobCount(model = MODEL) {
+      const counts = await inspector(model).getJobCounts();
+      return Object.values(counts).reduce((sum, count) => sum + count, 0);
+    },
+    async close() {
+      await app.close();
+      await Promise.all([...inspectors.values()].map((queue) => queue.close()));
+      await deleteKeys(prefix);
+    },
+  };
+}
+
+export async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(connection);
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (found.length > 0) await redis.del(...found);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
+/**
+ * Scores fixed per document by the test (the real scoring path is proven with the worker): a
+ * document's score is the number it starts with divided by 100, so "70 ..." scores 0.7.
+ */
+export function fixedScores(documents: readonly string[]): number[] {
+  return documents.map((document) => Number.parseInt(document, 10) / 100);
+}
+
+/** A real BullMQ consumer of the model's queue that answers with `fixedScores`. */
+export function startFixedScoreConsumer(
+  prefix: string,
+  process: (data: RerankJobData) => RerankJobResult | Promise<RerankJobResult> = resultWithFixedScores,
+  model = MODEL,
+): Worker<RerankJobData> {
+  return new Worker<RerankJobData>(queueNameForModel(model), async (job) => {
+    checkDeadline(job.data, job.id);
+    return process(job.data);
+  }, { connection, prefix, concurrency: 4 });
+}
+
+export function resultWithFixedScores(data: RerankJobData): RerankJobResult {
+  const scores = fixedScores(data.documents);
+  return {
+    v: 1,
+    model: data.model,
+    scores,
+    logits: scores.map((score) => Math.log(score / (1 - score))),
+    inputTokens: 10 * data.documents.length,
+    timings: { queueMs: 3, inferenceMs: 4 },
+  };
+}
