@@ -1,4 +1,6 @@
 import { UsageError } from './cli-error.js';
+import * as api from './commands/api.js';
+import * as dev from './commands/dev.js';
 import * as modelPull from './commands/model-pull.js';
 import * as modelSynth from './commands/model-synth.js';
 import * as score from './commands/score.js';
@@ -7,6 +9,8 @@ import * as worker from './commands/worker.js';
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
+  dev: { run: dev.dev, usage: dev.usage },
+  api: { run: api.api, usage: api.usage },
   'model synth': { run: modelSynth.modelSynth, usage: modelSynth.usage },
   'model pull': { run: modelPull.modelPull, usage: modelPull.usage },
   score: { run: score.score, usage: score.usage },

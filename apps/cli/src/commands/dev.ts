@@ -1,0 +1,62 @@
+import { startApi } from '@rerank-pool/api';
+import { loadConfig } from '@rerank-pool/config';
+import { RerankWorker } from '@rerank-pool/worker';
+import { parseCommandArgs, positiveIntegerArg } from '../args.js';
+import { defaultModel } from '../default-model.js';
+import { ensureRedis } from '../local-redis.js';
+import { onShutdown } from '../shutdown.js';
+
+export const usage = 'dev [--port N] [--model DIR|HUB_ID ...]   (API + worker in one process; starts redis-server if none answers)';
+
+export async function dev(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('dev', argv, {
+    port: { type: 'string' },
+    model: { type: 'string', multiple: true },
+  });
+  const port = positiveIntegerArg('dev', 'port', values.port);
+  const baseConfig = loadConfig();
+  const redis = await ensureRedis(baseConfig.redisUrl);
+  if (redis.started) process.stderr.write(`rerank-pool dev: nothing answered at ${baseConfig.redisUrl}; started redis-server at ${redis.url}\n`);
+
+  let models = values.model;
+  if (!models && !process.env.RERANK_MODELS) {
+    const fallback = await defaultModel();
+    if (fallback.warning) process.stderr.write(`\nWARNING: ${fallback.warning}\n\n`);
+    models = [fallback.ref];
+  }
+  const config = loadConfig({
+    ...process.env,
+    REDIS_URL: redis.url,
+    ...(port !== undefined ? { PORT: String(port) } : {}),
+    ...(models ? { RERANK_MODELS: models.join(',') } : {}),
+  });
+
+  let worker: RerankWorker | undefined;
+  try {
+    worker = await RerankWorker.start({ config });
+    const app = await startApi(config);
+    const address = app.server.address();
+    const actualPort = typeof address === 'object' && address ? address.port : config.port;
+    const base = `http://localhost:${actualPort}`;
+    process.stdout.write(
+      [
+        '',
+        `rerank-pool is ready at ${base} serving ${worker.modelIds.join(', ')}`,
+        'try:',
+        `  curl -s ${base}/v1/rerank -H 'content-type: application/json' -d '{"query": "what is a cross-encoder", "documents": ["A cross-encoder reads the query and the passage together.", "Bananas are yellow."], "return_documents": true}'`,
+        `  curl -s ${base}/v1/models`,
+        '',
+      ].join('\n'),
+    );
+    await onShutdown(async () => {
+      await app.close();
+      await worker!.close();
+      await redis.stop();
+    });
+  } catch (error) {
+    await worker?.close();
+    await redis.stop();
+    throw error;
+  }
+  return 0;
+}
