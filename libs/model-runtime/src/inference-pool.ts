@@ -34,15 +34,18 @@ const MIN_ENCODE_CHUNK = 32;
 export class InferencePool {
   readonly model: ModelInfo;
   readonly executionProvider: ExecutionProvider;
+  /** The inputs the ONNX graph declares; only these are fed. */
+  readonly inputNames: readonly string[];
   readonly options: ResolvedPoolOptions;
   private readonly piscina: Piscina;
   private closing: Promise<void> | undefined;
 
-  private constructor(model: ModelInfo, options: ResolvedPoolOptions, piscina: Piscina, provider: ExecutionProvider) {
+  private constructor(model: ModelInfo, options: ResolvedPoolOptions, piscina: Piscina, description: ThreadDescription) {
     this.model = model;
     this.options = options;
     this.piscina = piscina;
-    this.executionProvider = provider;
+    this.executionProvider = description.executionProvider;
+    this.inputNames = description.inputNames;
   }
 
   /** Reads and checks the model, starts the threads and waits until a session has loaded. */
@@ -76,7 +79,7 @@ export class InferencePool {
       // first load proves the model, the others load in parallel as the threads start.
       const description = await runTask<ThreadDescription>(piscina, { kind: 'describe' });
       if (description.fallbackReason) resolved.onWarning(description.fallbackReason);
-      return new InferencePool(model, resolved, piscina, description.executionProvider);
+      return new InferencePool(model, resolved, piscina, description);
     } catch (error) {
       await piscina.destroy();
       throw error;

@@ -21,7 +21,15 @@ const MASKED_SCORE = -10000;
  * branches shrink to a few percent of the residual and every input gets nearly the same logit,
  * which would let tests about masking or ranking pass by accident.
  */
-export function buildBertGraph(shape: BertShape, rng: () => number): BertGraph {
+export interface BertGraphOptions {
+  /**
+   * Declare a `token_type_ids` input (BERT). Without it the graph adds the type-0 embedding to
+   * every token, as XLM-RoBERTa exports (bge-reranker) do, and has only two inputs.
+   */
+  tokenTypeInput: boolean;
+}
+
+export function buildBertGraph(shape: BertShape, rng: () => number, options: BertGraphOptions = { tokenTypeInput: true }): BertGraph {
   const { hiddenSize, numHeads, numLayers, intermediateSize } = shape;
   const headDim = hiddenSize / numHeads;
   const g = new GraphBuilder(rng);
@@ -45,14 +53,15 @@ export function buildBertGraph(shape: BertShape, rng: () => number): BertGraph {
   const dynamic = ['batch_size', 'sequence_length'];
   const inputIds = g.input({ name: 'input_ids', elemType: 'int64', shape: dynamic });
   const attentionMask = g.input({ name: 'attention_mask', elemType: 'int64', shape: dynamic });
-  const tokenTypeIds = g.input({ name: 'token_type_ids', elemType: 'int64', shape: dynamic });
 
   // Embeddings: word + position (rows 0..S-1 of the table) + token type, then LayerNorm.
   const words = g.node('/bert/embeddings/word_embeddings/Gather', 'Gather', [embedding('word_embeddings', shape.vocabSize), inputIds]);
   const positionTable = embedding('position_embeddings', shape.maxPositions);
   const tokenTypes = g.node('/bert/embeddings/token_type_embeddings/Gather', 'Gather', [
     embedding('token_type_embeddings', shape.typeVocabSize),
-    tokenTypeIds,
+    options.tokenTypeInput
+      ? g.input({ name: 'token_type_ids', elemType: 'int64', shape: dynamic })
+      : g.constantInt64Scalar('/bert/embeddings/token_type_zero', 0),
   ]);
   const sequenceLength = g.node('/bert/embeddings/Shape', 'Shape', [inputIds], [
     { name: 'start', kind: 'int', value: 1 },

@@ -16,6 +16,8 @@ export interface SynthesizeOptions {
   outDir: string;
   /** Seed of the weights; the same seed gives a byte-identical model.onnx. Default 42. */
   seed?: number;
+  /** Give the graph a `token_type_ids` input as BERT has; false imitates XLM-R exports. Default true. */
+  tokenTypeInput?: boolean;
 }
 
 export interface SynthesizedModel {
@@ -36,7 +38,7 @@ const OPSET_VERSION = 17;
 const PRODUCER = { name: 'rerank-pool-model-synth', version: '0.1.0' };
 
 export async function synthesizeModel(options: SynthesizeOptions): Promise<SynthesizedModel> {
-  const { preset, outDir, seed = DEFAULT_SEED } = options;
+  const { preset, outDir, seed = DEFAULT_SEED, tokenTypeInput = true } = options;
   const shape = resolvePreset(preset);
   if (typeof outDir !== 'string' || outDir.length === 0) {
     throw new SynthError('SYNTH_INVALID_OPTION', 'outDir must be a non-empty path');
@@ -48,7 +50,7 @@ export async function synthesizeModel(options: SynthesizeOptions): Promise<Synth
   const dir = path.resolve(outDir);
   await mkdir(dir, { recursive: true });
   const vocabulary = buildVocabulary(shape.vocabSize);
-  const { graph, parameterCount } = buildBertGraph(shape, createRng(seed));
+  const { graph, parameterCount } = buildBertGraph(shape, createRng(seed), { tokenTypeInput });
   const model = encodeModel({
     irVersion: IR_VERSION,
     opsetVersion: OPSET_VERSION,
