@@ -88,11 +88,13 @@ export class ResultWaiter {
   }
 
   private async checkFinished(jobId: string, waiter: Waiter): Promise<void> {
+    // State before payload: a job read as finished is then loaded with its outcome, never without.
+    const state = await this.queue.getJobState(jobId);
+    if (state !== 'completed' && state !== 'failed') return;
     const job = await this.queue.getJob(jobId);
     if (!job) return;
-    const state = await job.getState();
     if (state === 'completed') this.resolveWith(jobId, waiter, job.returnvalue);
-    else if (state === 'failed') waiter.reject(decodeJobFailure(job.failedReason, jobId));
+    else waiter.reject(decodeJobFailure(job.failedReason, jobId));
   }
 
   private resolveWith(jobId: string, waiter: Waiter, returnvalue: unknown): void {

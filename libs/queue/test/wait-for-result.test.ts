@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { RerankQueue, queueNameForModel, toJobFailure } from '../src/index.js';
@@ -28,6 +28,7 @@ describe('when many jobs complete or fail', () => {
       if (job.data.query === 'too long') throw toJobFailure(Errors.inputTooLong('documents[1] has 600 tokens; the model takes 512', 'documents[1]'));
       return resultFor(job.data, job.data.documents.map(() => (Number(job.data.query) + 1) / 100));
     }, { connection, prefix, concurrency: 4 });
+    onTestFinished(() => worker.close());
     const queries = Array.from({ length: 20 }, (_, index) => String(index));
     const results = await Promise.all(
       queries.map(async (query) => {
@@ -44,7 +45,6 @@ describe('when many jobs complete or fail', () => {
       field: 'documents[1]',
       message: 'documents[1] has 600 tokens; the model takes 512',
     });
-    await worker.close();
   });
 });
 
