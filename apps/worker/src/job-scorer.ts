@@ -29,7 +29,7 @@ export class JobScorer {
           if (encoded.truncated[i]) {
             throw Errors.inputTooLong(
               `document ${i} with the query exceeds the model's limit of ${this.pool.model.maxLength} tokens; set truncate: true to cut it`,
-              `texts[${i}]`,
+              `documents[${i}]`,
             );
           }
         }
@@ -44,7 +44,7 @@ export class JobScorer {
           const now = Date.now();
           if (done < total && now - lastProgress < PROGRESS_INTERVAL_MS) return;
           lastProgress = now;
-          void job.updateProgress(Math.round((100 * done) / total)).catch(() => undefined);
+          void job.updateProgress(done / total).catch(() => undefined);
         },
       });
       const labels = this.pool.model.numLabels;

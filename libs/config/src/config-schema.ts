@@ -49,15 +49,15 @@ export const configSchema = {
   }),
   poolThreads: withDefault({
     env: 'POOL_THREADS',
-    doc: 'Inference threads per worker process (default: one per two cores)',
-    // Each thread runs onnxruntime with its own intra-op threads; half the cores leaves room
-    // for those plus tokenization. The lead tunes this from bench measurements.
-    default: () => String(Math.max(1, Math.floor(availableParallelism() / 2))),
+    doc: 'Inference threads per worker process, each with its own onnxruntime session (default: one per core)',
+    // Measured on 2 cores (README, Thread defaults): one single-threaded session per core beats
+    // one session spanning the cores, and never oversubscribes them.
+    default: () => String(availableParallelism()),
     parse: integer(1),
   }),
   ortIntraOpThreads: optional({
     env: 'ORT_INTRA_OP_THREADS',
-    doc: 'onnxruntime intra-op threads per session (default: onnxruntime decides)',
+    doc: 'onnxruntime intra-op threads per session (default: cores / POOL_THREADS, at least 1)',
     parse: integer(1),
   }),
   executionProvider: withDefault({
