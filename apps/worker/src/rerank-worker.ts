@@ -82,6 +82,7 @@ export class RerankWorker {
           maxBatchTokens: config.maxBatchTokens,
           maxWaitMs: config.maxBatchWaitMs,
           maxInflight: pool.options.threads * 2,
+          parallelism: pool.options.threads,
           numLabels: pool.model.numLabels,
         });
         const scorer = new JobScorer(pool, batcher);

@@ -25,6 +25,18 @@ export interface DynamicBatcherOptions {
   maxInflight?: number;
   /** Logits per row of the model (1 or 2). Default 1. */
   numLabels?: number;
+  /**
+   * Real / padded tokens below which a batch is closed early. Default 0.95: padding is
+   * computed for nothing, and the long tail of passage lengths would otherwise pad short rows
+   * up to the longest one.
+   */
+  minPaddingEfficiency?: number;
+  /**
+   * Threads the runner has. When some stand idle and too few batches are ready to occupy them,
+   * batches are split so a lone request runs on every thread: its latency, not throughput,
+   * is what matters then. Default 1.
+   */
+  parallelism?: number;
 }
 
 export type ResolvedBatcherOptions = Required<DynamicBatcherOptions>;
@@ -35,17 +47,22 @@ export const BATCHER_DEFAULTS: ResolvedBatcherOptions = {
   maxWaitMs: 5,
   maxInflight: 4,
   numLabels: 1,
+  minPaddingEfficiency: 0.95,
+  parallelism: 1,
 };
 
 export function resolveBatcherOptions(options: DynamicBatcherOptions): ResolvedBatcherOptions {
   const resolved = { ...BATCHER_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  for (const name of ['maxBatchTokens', 'maxBatchRows', 'maxInflight', 'numLabels'] as const) {
+  for (const name of ['maxBatchTokens', 'maxBatchRows', 'maxInflight', 'numLabels', 'parallelism'] as const) {
     if (!Number.isInteger(resolved[name]) || resolved[name] < 1) {
       throw new BatcherError('BATCHER_INVALID_OPTION', `${name} must be a positive integer, got ${resolved[name]}`);
     }
   }
   if (!Number.isFinite(resolved.maxWaitMs) || resolved.maxWaitMs < 0) {
     throw new BatcherError('BATCHER_INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${resolved.maxWaitMs}`);
+  }
+  if (!(resolved.minPaddingEfficiency >= 0 && resolved.minPaddingEfficiency <= 1)) {
+    throw new BatcherError('BATCHER_INVALID_OPTION', `minPaddingEfficiency must be between 0 and 1, got ${resolved.minPaddingEfficiency}`);
   }
   return resolved;
 }

@@ -161,7 +161,7 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     const ready = this.planByPriority().filter(
       (batch) => batch.full || this.closed || now - batch.oldestArrival >= this.options.maxWaitMs,
     );
-    const taken = ready.slice(0, free);
+    const taken = splitForIdleThreads(ready.slice(0, free), this.options.parallelism - this.inflight);
     const takenRows = new Set(taken.flatMap((batch) => batch.rows));
     this.pending = this.pending.filter((row) => !takenRows.has(row));
     this.pendingTokens = this.pending.reduce((sum, row) => sum + row.length, 0);
@@ -246,6 +246,21 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * Splits the largest batches in two (each half keeps a contiguous length range) until every
+ * idle thread has one, so a lone request is not run on one thread while the others wait.
+ */
+function splitForIdleThreads(batches: CandidateBatch[], idle: number): CandidateBatch[] {
+  const out = [...batches];
+  while (out.length > 0 && out.length < idle) {
+    const largest = out.reduce((a, b) => (b.rows.length > a.rows.length ? b : a));
+    if (largest.rows.length < 2) break;
+    const half = Math.ceil(largest.rows.length / 2);
+    out.splice(out.indexOf(largest), 1, { ...largest, rows: largest.rows.slice(0, half) }, { ...largest, rows: largest.rows.slice(half) });
+  }
+  return out;
 }
 
 function abortError(signal: AbortSignal): BatcherError {

@@ -90,6 +90,22 @@ describe('when many jobs are submitted at once', () => {
     await batcher.close();
   });
 
+  it('should split a lone request across idle threads', async () => {
+    const sizes: number[] = [];
+    const batcher = new DynamicBatcher(
+      (rows) => {
+        sizes.push(rows.count);
+        return pool.infer(rows);
+      },
+      { parallelism: 2, maxInflight: 4, maxWaitMs: 0, minPaddingEfficiency: 0 },
+    );
+    const logits = await batcher.submit(await pool.encode(jobs[1]!.query, jobs[1]!.documents));
+    expect(sizes).toHaveLength(2);
+    expect(sizes[0]! + sizes[1]!).toBe(jobs[1]!.documents.length);
+    jobs[1]!.documents.forEach((_, i) => expect(Math.abs(relevanceScore(logits, 1, i) - expected[1]![i]!)).toBeLessThanOrEqual(1e-4));
+    await batcher.close();
+  });
+
   it('should drop the waiting rows of an aborted submission and keep serving the others', async () => {
     const batcher = new DynamicBatcher((rows) => pool.infer(rows), { maxWaitMs: 30 });
     const controller = new AbortController();

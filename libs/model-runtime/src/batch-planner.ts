@@ -7,6 +7,12 @@ export interface BatchBudget {
   maxBatchTokens: number;
   /** Upper bound on rows in one batch. */
   maxBatchRows: number;
+  /**
+   * Lower bound on real tokens / padded tokens of one batch (0..1). Where lengths are sparse
+   * (the long tail of passage lengths) a batch is closed early rather than padding its short
+   * rows up to a much longer one. Default 0: cut by budget and row cap only.
+   */
+  minPaddingEfficiency?: number;
 }
 
 export interface PlannedBatch {
@@ -23,18 +29,23 @@ export interface PlannedBatch {
 export function planBatches(lengths: readonly number[], budget: BatchBudget): PlannedBatch[] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   const batches: PlannedBatch[] = [];
+  const minEfficiency = budget.minPaddingEfficiency ?? 0;
   let rows: number[] = [];
   let longest = 0;
+  let real = 0;
   for (const index of order) {
     const length = lengths[index]!;
     const wouldBe = Math.max(longest, length) * (rows.length + 1);
-    if (rows.length > 0 && (wouldBe > budget.maxBatchTokens || rows.length >= budget.maxBatchRows)) {
+    const tooSparse = (real + length) / wouldBe < minEfficiency;
+    if (rows.length > 0 && (wouldBe > budget.maxBatchTokens || rows.length >= budget.maxBatchRows || tooSparse)) {
       batches.push({ rows, paddedLength: longest });
       rows = [];
       longest = 0;
+      real = 0;
     }
     rows.push(index);
     longest = Math.max(longest, length);
+    real += length;
   }
   if (rows.length > 0) batches.push({ rows, paddedLength: longest });
   return batches;

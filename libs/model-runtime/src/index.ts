@@ -9,3 +9,4 @@ export { planBatches, paddingEfficiency, type BatchBudget, type PlannedBatch } f
 export { relevanceScore, rawScore } from './scores.js';
 export { DEFAULT_THREADS, POOL_DEFAULTS, type InferencePoolOptions, type ResolvedPoolOptions } from './pool-options.js';
 export { InferencePool, type ScoreResult } from './inference-pool.js';
+export { loadSession, runBatch, type LoadedSession, type SessionSettings } from './onnx-session.js';

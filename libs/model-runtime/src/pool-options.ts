@@ -21,6 +21,8 @@ export interface InferencePoolOptions {
   maxBatchTokens?: number;
   /** Row cap of one inference batch. Default 128. */
   maxBatchRows?: number;
+  /** Real / padded tokens below which a batch is closed early (see planBatches). Default 0.95. */
+  minPaddingEfficiency?: number;
   /** Receives runtime warnings (CUDA fallback). Default: process.emitWarning. */
   onWarning?: (message: string) => void;
 }
@@ -39,6 +41,7 @@ export const POOL_DEFAULTS = {
   executionProvider: 'cpu' as ExecutionProvider,
   maxBatchTokens: 8192,
   maxBatchRows: 128,
+  minPaddingEfficiency: 0.95,
 };
 
 function positiveInteger(name: string, value: number | undefined): void {
@@ -53,6 +56,10 @@ export function resolvePoolOptions(options: InferencePoolOptions): ResolvedPoolO
   }
   for (const name of ['threads', 'intraOpThreads', 'maxLength', 'maxBatchTokens', 'maxBatchRows'] as const) {
     positiveInteger(name, options[name]);
+  }
+  const efficiency = options.minPaddingEfficiency;
+  if (efficiency !== undefined && !(efficiency >= 0 && efficiency <= 1)) {
+    throw new ModelRuntimeError('INVALID_OPTION', `minPaddingEfficiency must be between 0 and 1, got ${efficiency}`);
   }
   if (options.executionProvider !== undefined && !isExecutionProvider(options.executionProvider)) {
     throw new ModelRuntimeError('INVALID_OPTION', `executionProvider must be cpu or cuda, got ${String(options.executionProvider)}`);

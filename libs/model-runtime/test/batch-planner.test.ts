@@ -28,6 +28,17 @@ describe('when planning batches', () => {
     }
   });
 
+  it('should close a batch early rather than fall below the padding floor', () => {
+    const lengths = lengthsOf(300, 13);
+    const plan = planBatches(lengths, { maxBatchTokens: 8192, maxBatchRows: 128, minPaddingEfficiency: 0.95 });
+    for (const batch of plan) {
+      const real = batch.rows.reduce((sum, i) => sum + lengths[i]!, 0);
+      expect(real / (batch.rows.length * batch.paddedLength)).toBeGreaterThanOrEqual(0.95);
+    }
+    // Without the floor the same rows pack into fewer, looser batches.
+    expect(planBatches(lengths, { maxBatchTokens: 8192, maxBatchRows: 128 }).length).toBeLessThan(plan.length);
+  });
+
   it('should give a row longer than the budget a batch of its own', () => {
     const plan = planBatches([10, 600, 12], { maxBatchTokens: 256, maxBatchRows: 8 });
     expect(plan.map((batch) => batch.rows)).toEqual([[0, 2], [1]]);

@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { buildApi } from '@rerank-pool/api';
+import { countPairs, driveHttpLoad, generateWorkload, percentile, runBareLoop, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
+import type { BatchStats } from '@rerank-pool/batcher';
+import { loadConfig } from '@rerank-pool/config';
+import { synthesizeModel, type SynthPresetName } from '@rerank-pool/model-synth';
+import { RerankWorker } from '@rerank-pool/worker';
+import { parseCommandArgs, positiveIntegerArg } from '../args.js';
+import { UsageError } from '../cli-error.js';
+import { ensureRedis } from '../local-redis.js';
+
+export const usage = 'bench [--preset tinybert-l2|minilm-l6] [--queries N] [--docs N] [--concurrency N] [--json]';
+
+const PRESETS: readonly SynthPresetName[] = ['tinybert-l2', 'minilm-l6'];
+// Sized so each measured phase takes roughly 15-30 s on 2 cores.
+const DEFAULT_QUERIES: Record<string, number> = { 'tinybert-l2': 240, 'minilm-l6': 24 };
+const DEFAULT_DOCS = 30;
+const LATENCY_SAMPLES = 40;
+const BATCH = { maxBatchTokens: 8192, maxBatchRows: 128, minPaddingEfficiency: 0.95 };
+
+export interface BenchReport {
+  preset: string;
+  pairs: number;
+  limit_pairs_per_s: number;
+  pipeline_pairs_per_s: number;
+  naive_pairs_per_s: number;
+  ratio: number;
+  padding_efficiency: number;
+  latency_ms: { p50: number; p95: number };
+  limit_layouts: Record<string, number>;
+}
+
+/** Progress lines go to stderr, so that with --json stdout carries only the report. */
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/**
+ * The best bare loop over thread layouts and batch budgets: the honest "limit" of this machine,
+ * so the pipeline is compared with the best a plain loop can do, not with a handicapped one.
+ */
+async function measureLimit(workload: RerankRequest[], modelDir: string): Promise<{ best: LoopResult; layouts: Record<string, number> }> {
+  const cores = availableParallelism();
+  const layouts = [
+    { sessions: 1, intraOpThreads: cores },
+    { sessions: cores, intraOpThreads: 1 },
+  ];
+  const results: Record<string, number> = {};
+  let best: LoopResult | undefined;
+  for (const layout of layouts) {
+    for (const maxBatchTokens of [2048, BATCH.maxBatchTokens]) {
+      const result = await runBareLoop(workload, { modelDir, order: 'sorted', ...layout, ...BATCH, maxBatchTokens });
+      const name = `${layout.sessions}x${layout.intraOpThreads}@${maxBatchTokens}`;
+      results[name] = result.pairsPerSecond;
+      log(`limit (bare loop, ${layout.sessions} session(s) x ${layout.intraOpThreads} intra-op, ${maxBatchTokens}-token batches): ${result.pairsPerSecond.toFixed(1)} pairs/s`);
+      if (!best || result.pairsPerSecond > best.pairsPerSecond) best = result;
+    }
+  }
+  return { best: best!, layouts: results };
+}
+
+export async function bench(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('bench', argv, {
+    preset: { type: 'string', default: 'tinybert-l2' },
+    queries: { type: 'string' },
+    docs: { type: 'string' },
+    concurrency: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const preset = values.preset as SynthPresetName;
+  if (!PRESETS.includes(preset)) throw new UsageError(`bench: --preset must be one of ${PRESETS.join(', ')}, got "${values.preset}"`);
+  const queries = positiveIntegerArg('bench', 'queries', values.queries) ?? DEFAULT_QUERIES[preset]!;
+  const docs = positiveIntegerArg('bench', 'docs', values.docs) ?? DEFAULT_DOCS;
+  const concurrency = positiveIntegerArg('bench', 'concurrency', values.concurrency) ?? 32;
+  const json = values.json;
+
+  const modelDir = resolve('.rerank-pool', 'bench', preset);
+  if (!existsSync(join(modelDir, 'model.onnx'))) await synthesizeModel({ preset, outDir: modelDir });
+  const workload = generateWorkload({ queries, docs, seed: 1 });
+  const pairs = countPairs(workload);
+  log(`bench: ${preset}, ${queries} queries x ${docs} documents = ${pairs} pairs, ${availableParallelism()} cores`);
+
+  const limit = await measureLimit(workload, modelDir);
+  const naive = await runBareLoop(workload, { modelDir, order: 'arrival', sessions: 1, intraOpThreads: availableParallelism(), ...BATCH });
+  log(`naive (request by request, arrival order): ${naive.pairsPerSecond.toFixed(1)} pairs/s, padding ${naive.paddingEfficiency.toFixed(3)}`);
+
+  const pipeline = await measurePipeline(workload, modelDir, concurrency);
+  const report: BenchReport = {
+    preset,
+    pairs,
+    limit_pairs_per_s: round(limit.best.pairsPerSecond),
+    pipeline_pairs_per_s: round(pipeline.pairsPerSecond),
+    naive_pairs_per_s: round(naive.pairsPerSecond),
+    ratio: round(pipeline.pairsPerSecond / limit.best.pairsPerSecond, 3),
+    padding_efficiency: round(pipeline.paddingEfficiency, 3),
+    latency_ms: { p50: round(pipeline.latency.p50), p95: round(pipeline.latency.p95) },
+    limit_layouts: Object.fromEntries(Object.entries(limit.layouts).map(([k, v]) => [k, round(v)])),
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    process.stdout.write(
+      [
+        `preset                 ${preset} (${pairs} pairs)`,
+        `limit (bare loop)      ${report.limit_pairs_per_s} pairs/s`,
+        `pipeline (HTTP+Redis)  ${report.pipeline_pairs_per_s} pairs/s`,
+        `naive baseline         ${report.naive_pairs_per_s} pairs/s`,
+        `ratio pipeline/limit   ${report.ratio}`,
+        `padding efficiency     ${report.padding_efficiency}`,
+        `latency 1x20 idle      p50 ${report.latency_ms.p50} ms, p95 ${report.latency_ms.p95} ms`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return 0;
+}
+
+interface PipelineResult {
+  pairsPerSecond: number;
+  paddingEfficiency: number;
+  latency: { p50: number; p95: number };
+}
+
+/** The full service in this process, as `rerank-pool dev` runs it, on a Redis prefix of its own. */
+async function measurePipeline(workload: RerankRequest[], modelDir: string, concurrency: number): Promise<PipelineResult> {
+  const redis = await ensureRedis(loadConfig().redisUrl);
+  const prefix = `rerank-pool-bench-${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    ...process.env,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: prefix,
+    RERANK_MODELS: modelDir,
+    WORKER_CONCURRENCY: String(Math.max(concurrency, 8)),
+    MAX_BATCH_TOKENS: String(BATCH.maxBatchTokens),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+  });
+  const quiet = { info() {}, warn() {}, error() {} };
+  const worker = await RerankWorker.start({ config, logger: quiet });
+  const app = await buildApi({ config, logger: false });
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const model = worker.modelIds[0]!;
+    const batches: BatchStats[] = [];
+    worker.onBatch((_, stats) => batches.push(stats));
+
+    await driveHttpLoad(workload.slice(0, Math.min(8, workload.length)), { baseUrl, model, concurrency });
+    batches.length = 0;
+    const load = await driveHttpLoad(workload, { baseUrl, model, concurrency });
+    const real = batches.reduce((sum, b) => sum + b.realTokens, 0);
+    const padded = batches.reduce((sum, b) => sum + b.paddedTokens, 0);
+    log(`pipeline (HTTP -> Redis -> worker, ${concurrency} in flight): ${load.pairsPerSecond.toFixed(1)} pairs/s, padding ${(real / padded).toFixed(3)}, ${batches.length} batches`);
+
+    // Latency of one online request (1 query x 20 documents) on an idle pool, one at a time.
+    const single = workload.flatMap((request) => ({ query: request.query, documents: request.documents.slice(0, 20) }));
+    const samples: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const one = await driveHttpLoad([single[i % single.length]!], { baseUrl, model, concurrency: 1 });
+      samples.push(one.latenciesMs[0]!);
+    }
+    return { pairsPerSecond: load.pairsPerSecond, paddingEfficiency: real / padded, latency: { p50: percentile(samples, 50), p95: percentile(samples, 95) } };
+  } finally {
+    await app.close();
+    await worker.close();
+    await deleteKeys(redis.url, prefix);
+    await redis.stop();
+  }
+}
+
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function round(value: number, digits = 1): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

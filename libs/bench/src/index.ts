@@ -1,0 +1,4 @@
+export { generateWorkload, countPairs, passageWords, type WorkloadOptions, type RerankRequest } from './workload.js';
+export { runBareLoop, type BareLoopOptions, type LoopResult } from './bare-loop.js';
+export { driveHttpLoad, type HttpLoadOptions, type HttpLoadResult } from './http-load.js';
+export { percentile } from './percentiles.js';
