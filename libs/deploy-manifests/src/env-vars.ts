@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { configSchema } from '@rerank-pool/config';
+import { loadComposeFile, type ComposeFile } from './compose-file.js';
+import { envInstructionNames, parseDockerfile } from './dockerfile.js';
+import { podContainers, type K8sObject } from './kustomize/k8s-object.js';
+import { loadKustomization } from './kustomize/render-kustomization.js';
+import { composeFilePath, dockerfilePaths, kustomizeDirs, repoRoot } from './repo-paths.js';
+
+/** One environment variable a manifest sets for the app, and where. */
+export interface EnvVarUse {
+  name: string;
+  source: string;
+}
+
+/**
+ * Variables the app reads outside `configSchema`: the OpenTelemetry SDK's standard OTEL_*, the
+ * Hugging Face Hub conventions (HF_*, read by libs/model-hub), Node's own NODE_*, and the worker's
+ * metrics port.
+ */
+const ALLOWED_PREFIXES = ['OTEL_', 'HF_', 'NODE_'];
+const ALLOWED_NAMES = new Set(['METRICS_PORT']);
+
+export function isKnownEnvVar(name: string): boolean {
+  const schemaNames = new Set<string>(Object.values(configSchema).map((spec) => spec.env));
+  return schemaNames.has(name) || ALLOWED_NAMES.has(name) || ALLOWED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/** Services that run the rerank-pool image; Redis, Jaeger and friends have their own variables. */
+function appServices(compose: ComposeFile): Array<[string, ComposeFile['services'][string]]> {
+  return Object.entries(compose.services).filter(([, service]) => service.build !== undefined || service.image?.startsWith('rerank-pool'));
+}
+
+export function composeEnvVars(compose: ComposeFile, source = relative(repoRoot, composeFilePath)): EnvVarUse[] {
+  return appServices(compose).flatMap(([name, service]) => {
+    const environment = service.environment ?? {};
+    const names = Array.isArray(environment) ? environment.map((entry) => entry.split('=')[0]) : Object.keys(environment);
+    return names.map((variable) => ({ name: variable, source: `${source} services.${name}` }));
+  });
+}
+
+/** ConfigMap and Secret keys (the app loads them whole with envFrom) and container env entries. */
+export function kubernetesEnvVars(objects: readonly K8sObject[], source: string): EnvVarUse[] {
+  return objects.flatMap((object) => {
+    const where = `${source} ${object.kind}/${object.metadata.name}`;
+    if (object.kind === 'ConfigMap' || object.kind === 'Secret') {
+      const keys = ['data', 'stringData', 'binaryData'].flatMap((field) => Object.keys((object[field] as object | undefined) ?? {}));
+      return keys.map((name) => ({ name, source: where }));
+    }
+    return podContainers(object).flatMap((container) =>
+      ((container.env as Array<{ name: string }> | undefined) ?? []).map(({ name }) => ({ name, source: `${where} ${String(container.name)}` })),
+    );
+  });
+}
+
+export function dockerfileEnvVars(path: string): EnvVarUse[] {
+  const { stages } = parseDockerfile(readFileSync(path, 'utf8'));
+  const runtime = stages[stages.length - 1];
+  return runtime.instructions
+    .filter((instruction) => instruction.keyword === 'ENV')
+    .flatMap((instruction) => envInstructionNames(instruction).map((name) => ({ name, source: `${relative(repoRoot, path)}:${instruction.line}` })));
+}
+
+/** Every variable the repository's compose file, kustomizations and runtime images set for the app. */
+export function envVarsUsed(): EnvVarUse[] {
+  return [
+    ...composeEnvVars(loadComposeFile()),
+    ...Object.entries(kustomizeDirs).flatMap(([name, dir]) => kubernetesEnvVars(loadKustomization(dir), `k8s ${name}`)),
+    ...Object.values(dockerfilePaths).flatMap(dockerfileEnvVars),
+  ];
+}
+
+/** The uses whose variable neither the config schema nor the allowed conventions know. */
+export function unknownEnvVars(uses: readonly EnvVarUse[]): EnvVarUse[] {
+  return uses.filter((use) => !isKnownEnvVar(use.name));
+}

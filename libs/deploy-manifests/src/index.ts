@@ -1,0 +1,9 @@
+export { repoRoot, composeFilePath, dockerfilePaths, kustomizeDirs, deploymentYamlFiles } from './repo-paths.js';
+export { readYamlDocuments, readYamlFile } from './yaml-file.js';
+export { loadComposeFile, composeSchemaErrors, type ComposeFile, type ComposeService } from './compose-file.js';
+export { loadKustomization } from './kustomize/render-kustomization.js';
+export { podContainers, type K8sObject } from './kustomize/k8s-object.js';
+export { kubernetesSchemaErrors } from './kubernetes-schema.js';
+export { parseDockerfile, envInstructionNames, type DockerInstruction, type DockerStage, type ParsedDockerfile } from './dockerfile.js';
+export { envVarsUsed, composeEnvVars, kubernetesEnvVars, dockerfileEnvVars, unknownEnvVars, isKnownEnvVar, type EnvVarUse } from './env-vars.js';
+export { WORKER_DRAIN_SECONDS } from './worker-drain.js';

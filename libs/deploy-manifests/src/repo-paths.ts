@@ -1,0 +1,29 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: this file sits in libs/deploy-manifests/{src,dist}. */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export const composeFilePath = join(repoRoot, 'docker-compose.yml');
+export const dockerfilePaths = { cpu: join(repoRoot, 'Dockerfile'), cuda: join(repoRoot, 'Dockerfile.cuda') } as const;
+export const kustomizeDirs = {
+  base: join(repoRoot, 'k8s', 'base'),
+  cpu: join(repoRoot, 'k8s', 'overlays', 'cpu'),
+  gpu: join(repoRoot, 'k8s', 'overlays', 'gpu'),
+} as const;
+
+/** Every YAML file of the deployment: docker-compose.yml and all of infra/ and k8s/. */
+export function deploymentYamlFiles(): string[] {
+  const found = [composeFilePath];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.ya?ml$/.test(entry.name)) found.push(path);
+    }
+  };
+  walk(join(repoRoot, 'infra'));
+  walk(join(repoRoot, 'k8s'));
+  return found.sort();
+}
