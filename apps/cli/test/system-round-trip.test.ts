@@ -12,7 +12,7 @@ import type { BatchStats } from '@rerank-pool/batcher';
 import { loadConfig } from '@rerank-pool/config';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { createRng, synthesizeModel, syntheticText } from '@rerank-pool/model-synth';
-import { verifyWebhookSignature } from '@rerank-pool/queue';
+import { deleteKeysWithPrefix, verifyWebhookSignature } from '@rerank-pool/queue';
 import { RerankWorker } from '@rerank-pool/worker';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -59,12 +59,7 @@ describe('when clients call the API served by a real worker', () => {
     await worker?.close();
     await local?.close();
     const redis = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
     await redis.quit();
     await rm(root, { recursive: true, force: true });
   });

@@ -16,3 +16,4 @@ export type { WebhookDispatcherOptions, WebhookDispatcherEvents } from './webhoo
 export { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 export type { WebhookJobData } from './webhook-job.js';
 export { signWebhookBody, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature.js';
+export { deleteKeysWithPrefix } from './delete-prefix.js';

@@ -8,6 +8,7 @@ import { countPairs, driveHttpLoad, generateWorkload, percentile, runBareLoop, t
 import type { BatchStats } from '@rerank-pool/batcher';
 import { loadConfig } from '@rerank-pool/config';
 import { synthesizeModel, type SynthPresetName } from '@rerank-pool/model-synth';
+import { deleteKeysWithPrefix } from '@rerank-pool/queue';
 import { RerankWorker } from '@rerank-pool/worker';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
 import { UsageError } from '../cli-error.js';
@@ -176,12 +177,7 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, conc
 async function deleteKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
