@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kustomizeDirs, loadKustomization, repoRoot, type K8sObject } from '../src/index.js';
+
+interface ScaledObjectSpec {
+  scaleTargetRef: { name: string };
+  minReplicaCount: number;
+  triggers: Array<{ type: string; metadata: Record<string, string> }>;
+}
+
+function scaledObject(objects: K8sObject[]): ScaledObjectSpec {
+  const found = objects.find((object) => object.kind === 'ScaledObject');
+  if (!found) throw new Error('no ScaledObject');
+  return found.spec as ScaledObjectSpec;
+}
+
+function deployment(objects: K8sObject[], name: string): K8sObject {
+  return objects.find((object) => object.kind === 'Deployment' && object.metadata.name === name) as K8sObject;
+}
+
+describe.each(Object.entries(kustomizeDirs))('when reading the %s worker ScaledObject', (_name, dir) => {
+  const spec = scaledObject(loadKustomization(dir));
+
+  it('should scale the worker Deployment', () => {
+    expect(spec.scaleTargetRef.name).toBe('rerank-pool-worker');
+  });
+
+  it('should count waiting, prioritized and active jobs from the rerank_queue_jobs gauge', () => {
+    // BullMQ keeps prioritized jobs in a sorted set, which KEDA's redis list scaler cannot read.
+    const [trigger] = spec.triggers;
+    expect(trigger.type).toBe('prometheus');
+    const query = trigger.metadata.query;
+    expect(query).toMatch(/\brerank_queue_jobs\{/);
+    const states = /state=~"([^"]+)"/.exec(query)?.[1].split('|').sort();
+    expect(states).toEqual(['active', 'prioritized', 'waiting']);
+    expect(Number(trigger.metadata.threshold)).toBeGreaterThan(0);
+  });
+
+  it('should keep one worker by default', () => {
+    expect(spec.minReplicaCount).toBe(1);
+  });
+});
+
+describe('when an overlay includes the scale-to-zero component', () => {
+  // Rendered as an overlay would: the cpu overlay's kustomization plus the component.
+  const objects = loadKustomization(join(repoRoot, 'libs/deploy-manifests/test/fixtures/cpu-scale-to-zero'));
+
+  it('should let KEDA remove every worker', () => {
+    expect(scaledObject(objects).minReplicaCount).toBe(0);
+  });
+
+  it('should keep API pods ready without a worker heartbeat, so jobs can arrive to wake workers', () => {
+    const api = deployment(objects, 'rerank-pool-api') as K8sObject & { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } };
+    expect(api.spec.template.spec.containers[0].readinessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
+  });
+});
