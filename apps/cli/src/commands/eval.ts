@@ -93,13 +93,13 @@ function toJson({ evaluation, baseline, comparison, perQuery }: Report): object 
 
 function toText({ evaluation, baseline, comparison, perQuery }: Report): string {
   const k = evaluation.k;
-  const lines = [`${evaluation.perQuery.size} queries, averaged over ${averagedOver(evaluation)}`];
+  const lines = [`${count(evaluation.perQuery.size, 'query', 'queries')}, averaged over ${averagedOver(evaluation)}`];
   if (evaluation.missingQueries.length > 0 && !evaluation.complete) {
-    lines.push(`${evaluation.missingQueries.length} judged queries are missing from the run and left out (--complete scores them 0)`);
+    lines.push(`${count(evaluation.missingQueries.length, 'judged query', 'judged queries')} missing from the run left out (--complete scores them 0)`);
   }
-  if (evaluation.unjudgedQueries.length > 0) lines.push(`${evaluation.unjudgedQueries.length} queries of the run have no judgments and are ignored`);
+  if (evaluation.unjudgedQueries.length > 0) lines.push(`${count(evaluation.unjudgedQueries.length, 'query', 'queries')} of the run without judgments ignored`);
   if (evaluation.queriesWithoutRelevant.length > 0) {
-    lines.push(`${evaluation.queriesWithoutRelevant.length} evaluated queries have no relevant document and score 0, as in trec_eval`);
+    lines.push(`${count(evaluation.queriesWithoutRelevant.length, 'query', 'queries')} without any relevant document scored 0 and counted, as in trec_eval`);
   }
   if (comparison && comparison.unpairedQueries > 0) {
     lines.push(`delta and counts over the ${comparison.pairedQueries} queries evaluated in both runs`);
@@ -119,6 +119,10 @@ function toText({ evaluation, baseline, comparison, perQuery }: Report): string 
     lines.push('', ...table([['query', ...METRIC_NAMES.map((name) => LABELS[name](k))], ...queryRows]));
   }
   return `${lines.join('\n')}\n`;
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** A per-query value, followed by its change from the baseline when there is one. */
