@@ -3,7 +3,6 @@ import * as api from './commands/api.js';
 import * as bench from './commands/bench.js';
 import * as dev from './commands/dev.js';
 import * as evaluate from './commands/eval.js';
-import * as evaluate from './commands/eval.js';
 import * as modelPull from './commands/model-pull.js';
 import * as modelSynth from './commands/model-synth.js';
 import * as score from './commands/score.js';
@@ -17,7 +16,6 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   'model synth': { run: modelSynth.modelSynth, usage: modelSynth.usage },
   'model pull': { run: modelPull.modelPull, usage: modelPull.usage },
   score: { run: score.score, usage: score.usage },
-  eval: { run: evaluate.evaluate, usage: evaluate.usage },
   eval: { run: evaluate.evaluate, usage: evaluate.usage },
   bench: { run: bench.bench, usage: bench.usage },
   worker: { run: worker.worker, usage: worker.usage },
