@@ -66,8 +66,10 @@ export async function* streamRun(file: string): AsyncGenerator<RunLine & { line:
     if (parts.length !== 6) throw malformedLine(file, number, `expected 6 fields "qid Q0 docid rank score tag", found ${parts.length}`);
     const [qid, , docid, rank, score, tag] = parts as [string, string, string, string, string, string];
     if (!INTEGER.test(rank)) throw malformedLine(file, number, `rank must be an integer, got "${rank}"`);
-    if (!DECIMAL.test(score)) throw malformedLine(file, number, `score must be a finite number, got "${score}"`);
-    yield { qid, docid, rank: Number(rank), score: Number(score), tag, line: number };
+    // The pattern alone lets "1e999" through as Infinity, which would tie with any other overflow.
+    const value = DECIMAL.test(score) ? Number(score) : Number.NaN;
+    if (!Number.isFinite(value)) throw malformedLine(file, number, `score must be a finite number, got "${score}"`);
+    yield { qid, docid, rank: Number(rank), score: value, tag, line: number };
   }
 }
 

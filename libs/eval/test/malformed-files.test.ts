@@ -47,6 +47,8 @@ describe('when an input file is malformed', () => {
     expect(await failure(readRun(fields))).toMatchObject({ line: 2, message: expect.stringContaining('expected 6 fields') });
     const score = await scratch.write('score.run', 'q1 Q0 d1 1 NaN tag\n');
     expect(await failure(readRun(score))).toMatchObject({ line: 1, message: expect.stringContaining('score must be a finite number, got "NaN"') });
+    const overflow = await scratch.write('overflow.run', 'q1 Q0 d1 1 1e999 tag\n');
+    expect(await failure(readRun(overflow))).toMatchObject({ line: 1, message: expect.stringContaining('got "1e999"') });
     const rank = await scratch.write('rank.run', 'q1 Q0 d1 first 0.5 tag\n');
     expect(await failure(readRun(rank))).toMatchObject({ line: 1, message: expect.stringContaining('rank must be an integer') });
   });
