@@ -1,0 +1,27 @@
+export { TelemetryError, type TelemetryErrorCode } from './telemetry-error.js';
+export { getTracer, recordSpanError, TRACER_NAME, withSpan, type WithSpanOptions } from './tracing/tracer.js';
+export { extractTraceContext, injectTraceCarrier, recordingSpanContext, type TraceCarrier } from './tracing/trace-carrier.js';
+export {
+  OTLP_PROTOCOLS,
+  TRACES_EXPORTERS,
+  TRACING_DEFAULTS,
+  type OtlpProtocol,
+  type TracesExporter,
+  type TracingOptions,
+} from './tracing/tracing-options.js';
+export { startTracing, type TracingHandle } from './tracing/start-tracing.js';
+export { RerankMetrics, processMetrics, type BatchObservation } from './metrics/rerank-metrics.js';
+export type { RerankMetricsOptions } from './metrics/metrics-options.js';
+export {
+  JOB_PRIORITIES,
+  QUEUE_STATES,
+  type JobPriorityName,
+  type PoolUtilization,
+  type PoolUtilizationSource,
+  type QueueDepth,
+  type QueueDepthSource,
+  type QueueState,
+} from './metrics/queue-depth.js';
+export { MetricsServer, type MetricsServerOptions } from './metrics/metrics-server.js';
+export { createLogger, LOG_LEVELS, type CreateLoggerOptions, type LogLevel } from './logging/create-logger.js';
+export { traceLogFields, type TraceLogFields } from './logging/trace-log-fields.js';

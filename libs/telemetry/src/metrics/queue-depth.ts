@@ -1,0 +1,25 @@
+/** BullMQ states of jobs not yet finished; KEDA scales workers on their sum. */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+export const JOB_PRIORITIES = ['interactive', 'batch'] as const;
+export type JobPriorityName = (typeof JOB_PRIORITIES)[number];
+
+/** One model queue's job counts at scrape time. */
+export interface QueueDepth {
+  model: string;
+  states: Record<QueueState, number>;
+  /** Jobs not yet started (waiting or prioritized) per priority class. */
+  pendingByPriority: Record<JobPriorityName, number>;
+}
+
+/** Reads the counts of every queue a process serves; called on each scrape. */
+export type QueueDepthSource = () => Promise<QueueDepth[]>;
+
+/** One inference pool's utilization (0..1) at scrape time. */
+export interface PoolUtilization {
+  model: string;
+  ratio: number;
+}
+
+export type PoolUtilizationSource = () => PoolUtilization[];

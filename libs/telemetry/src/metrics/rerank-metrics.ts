@@ -1,0 +1,220 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { fillRerankMetricsOptions } from './metrics-options.js';
+import type { RerankMetricsOptions } from './metrics-options.js';
+import { JOB_PRIORITIES, QUEUE_STATES } from './queue-depth.js';
+import type { PoolUtilizationSource, QueueDepth, QueueDepthSource } from './queue-depth.js';
+
+/** What one inference batch did (the batcher's BatchStats carry these fields). */
+export interface BatchObservation {
+  rows: number;
+  realTokens: number;
+  paddedTokens: number;
+  durationMs: number;
+}
+
+// Buckets in the metric's unit. Queue waits span interactive milliseconds to batch minutes.
+const SECONDS_QUEUE = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const SECONDS_WORK = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const ROWS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+const TOKENS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
+const RATIO = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 1];
+
+/**
+ * Every Prometheus series rerank-pool exposes, on one registry. API and worker share the
+ * definitions (in `rerank-pool dev` they share one process and one registry); each process
+ * only observes its own, so a worker's request histogram simply stays empty.
+ *
+ * Gauges that describe state elsewhere (queue counts in Redis, pool utilization) are read at
+ * scrape time from sources the apps register, never polled in the background.
+ */
+export class RerankMetrics {
+  readonly registry: Registry;
+  /** API: wall time of each HTTP request by route pattern (never the raw URL) and status. */
+  readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Worker: enqueue to start of processing, per job. */
+  readonly queueWait: Histogram<'model' | 'priority'>;
+  /** Worker: one inference batch on a pool thread. */
+  readonly inferenceDuration: Histogram<'model'>;
+  readonly batchRows: Histogram<'model'>;
+  /** Computed (padded) tokens of a batch: what MAX_BATCH_TOKENS bounds. */
+  readonly batchTokens: Histogram<'model'>;
+  readonly batchPaddingEfficiency: Histogram<'model'>;
+  readonly pairs: Counter<'model'>;
+  /** Real (unpadded) tokens scored. */
+  readonly tokens: Counter<'model'>;
+  /** Failures by error code: API responses >= 400 and failed job attempts in workers. */
+  readonly errors: Counter<'code'>;
+  private readonly queueJobs: Gauge<'model' | 'state'>;
+  private readonly pendingJobs: Gauge<'model' | 'priority'>;
+  private readonly queueSampleErrors: Counter;
+  private readonly poolUtilization: Gauge<'model'>;
+  private readonly queueSources = new Set<QueueDepthSource>();
+  private readonly poolSources = new Set<PoolUtilizationSource>();
+  private readonly sampleTimeoutMs: number;
+  private sampling?: Promise<QueueDepth[]>;
+
+  constructor(options: RerankMetricsOptions = {}) {
+    const filled = fillRerankMetricsOptions(options);
+    const registers = [filled.registry];
+    this.registry = filled.registry;
+    this.sampleTimeoutMs = filled.sampleTimeoutMs;
+    if (filled.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+
+    this.requestDuration = new Histogram({
+      name: 'rerank_request_duration_seconds',
+      help: 'HTTP request duration in the API, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: SECONDS_WORK,
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: 'rerank_queue_wait_seconds',
+      help: 'Time a job waited in its queue before a worker started it',
+      labelNames: ['model', 'priority'],
+      buckets: SECONDS_QUEUE,
+      registers,
+    });
+    this.inferenceDuration = new Histogram({
+      name: 'rerank_inference_seconds',
+      help: 'Duration of one inference batch on a pool thread',
+      labelNames: ['model'],
+      buckets: SECONDS_WORK,
+      registers,
+    });
+    this.batchRows = new Histogram({
+      name: 'rerank_batch_rows',
+      help: 'Pairs (rows) per inference batch',
+      labelNames: ['model'],
+      buckets: ROWS,
+      registers,
+    });
+    this.batchTokens = new Histogram({
+      name: 'rerank_batch_tokens',
+      help: 'Computed tokens per inference batch (rows x padded length)',
+      labelNames: ['model'],
+      buckets: TOKENS,
+      registers,
+    });
+    this.batchPaddingEfficiency = new Histogram({
+      name: 'rerank_batch_padding_efficiency',
+      help: 'Real tokens / computed tokens of each inference batch',
+      labelNames: ['model'],
+      buckets: RATIO,
+      registers,
+    });
+    this.pairs = new Counter({ name: 'rerank_pairs_total', help: '(query, document) pairs scored', labelNames: ['model'], registers });
+    this.tokens = new Counter({ name: 'rerank_tokens_total', help: 'Real (unpadded) tokens scored', labelNames: ['model'], registers });
+    this.errors = new Counter({ name: 'rerank_errors_total', help: 'Errors by code (API responses and failed job attempts)', labelNames: ['code'], registers });
+
+    const sample = () => this.sampleQueues();
+    this.queueJobs = new Gauge({
+      name: 'rerank_queue_jobs',
+      help: 'Jobs in each model queue by state (waiting, prioritized, active, delayed), read from Redis at scrape time',
+      labelNames: ['model', 'state'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const depth of await sample()) for (const state of QUEUE_STATES) this.set({ model: depth.model, state }, depth.states[state]);
+      },
+    });
+    this.pendingJobs = new Gauge({
+      name: 'rerank_queue_pending_jobs',
+      help: 'Jobs not yet started in each model queue by priority class (interactive, batch), read at scrape time',
+      labelNames: ['model', 'priority'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const depth of await sample()) {
+          for (const priority of JOB_PRIORITIES) this.set({ model: depth.model, priority }, depth.pendingByPriority[priority]);
+        }
+      },
+    });
+    this.queueSampleErrors = new Counter({
+      name: 'rerank_queue_sample_errors_total',
+      help: 'Scrapes whose queue counts could not be read from Redis in time (the queue gauges are then absent)',
+      registers,
+    });
+    const pools = this.poolSources;
+    this.poolUtilization = new Gauge({
+      name: 'rerank_pool_utilization_ratio',
+      help: 'Share of the inference pool capacity in use since it started (Piscina utilization)',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const source of pools) for (const { model, ratio } of source()) this.set({ model }, ratio);
+      },
+    });
+  }
+
+  /** Registers a reader of queue counts; returns its removal (call it when the queues close). */
+  addQueueDepthSource(source: QueueDepthSource): () => void {
+    this.queueSources.add(source);
+    return () => this.queueSources.delete(source);
+  }
+
+  /** Registers a reader of pool utilization; returns its removal (call it when the pools close). */
+  addPoolUtilizationSource(source: PoolUtilizationSource): () => void {
+    this.poolSources.add(source);
+    return () => this.poolSources.delete(source);
+  }
+
+  /** Records one inference batch in every batch series. */
+  observeBatch(model: string, batch: BatchObservation): void {
+    this.inferenceDuration.observe({ model }, batch.durationMs / 1000);
+    this.batchRows.observe({ model }, batch.rows);
+    this.batchTokens.observe({ model }, batch.paddedTokens);
+    if (batch.paddedTokens > 0) this.batchPaddingEfficiency.observe({ model }, batch.realTokens / batch.paddedTokens);
+    this.pairs.inc({ model }, batch.rows);
+    this.tokens.inc({ model }, batch.realTokens);
+  }
+
+  /** The text exposition of every metric. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * One Redis round per scrape however many gauges read it: concurrent collects share the
+   * sample in flight. A failed or slow read drops the queue series for this scrape only.
+   */
+  private sampleQueues(): Promise<QueueDepth[]> {
+    this.sampling ??= this.readQueueSources().finally(() => {
+      this.sampling = undefined;
+    });
+    return this.sampling;
+  }
+
+  private async readQueueSources(): Promise<QueueDepth[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`queue counts took over ${this.sampleTimeoutMs} ms`)), this.sampleTimeoutMs);
+      timer.unref();
+    });
+    try {
+      const all = await Promise.race([Promise.all([...this.queueSources].map((source) => source())), timeout]);
+      return all.flat();
+    } catch {
+      this.queueSampleErrors.inc();
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+let processWide: RerankMetrics | undefined;
+
+/**
+ * The process's metrics, created on first use with process metrics included. API and worker
+ * default to it, so `rerank-pool dev` (both in one process) exposes one coherent registry.
+ */
+export function processMetrics(): RerankMetrics {
+  processWide ??= new RerankMetrics();
+  return processWide;
+}
