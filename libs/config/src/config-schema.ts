@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { apiKeys, commaList, integer, nonEmptyString, oneOf, redisUrl } from './parsers.js';
+import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl } from './parsers.js';
 import type { Parser } from './parsers.js';
 
 export interface EnvVarSpec<T, Required extends boolean = boolean> {
@@ -134,6 +134,34 @@ export const configSchema = {
     doc: 'fatal|error|warn|info|debug|trace|silent',
     default: 'info',
     parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  }),
+  metricsPort: withDefault({
+    env: 'METRICS_PORT',
+    doc: "Port of the worker's /metrics and /healthz server (on HOST); the API serves /metrics on PORT",
+    default: '9464',
+    parse: integer(0, 65535),
+  }),
+  otelTracesExporter: withDefault({
+    env: 'OTEL_TRACES_EXPORTER',
+    doc: 'otlp|console|none; none starts no tracing SDK at all (the OpenTelemetry default would be otlp)',
+    default: 'none',
+    parse: oneOf(['otlp', 'console', 'none']),
+  }),
+  otelExporterOtlpProtocol: withDefault({
+    env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    doc: 'http/protobuf|http/json|grpc, for OTEL_TRACES_EXPORTER=otlp',
+    default: 'http/protobuf',
+    parse: oneOf(['http/protobuf', 'http/json', 'grpc']),
+  }),
+  otelExporterOtlpEndpoint: optional({
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    doc: 'Collector base URL, read by the exporter (default http://localhost:4318, :4317 for grpc); /v1/traces is appended for HTTP',
+    parse: httpUrl,
+  }),
+  otelServiceName: optional({
+    env: 'OTEL_SERVICE_NAME',
+    doc: 'service.name of spans, read by the SDK (default rerank-pool-api, rerank-pool-worker, or rerank-pool for dev)',
+    parse: nonEmptyString,
   }),
 } as const;
 

@@ -51,6 +51,20 @@ export function redisUrl(raw: string): string {
   return value;
 }
 
+export function httpUrl(raw: string): string {
+  const value = raw.trim();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ParseProblem(`must be an http:// or https:// URL, got ${shown(raw)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ParseProblem(`must use http:// or https://, got ${url.protocol}//`);
+  }
+  return value;
+}
+
 export function commaList(raw: string): string[] {
   const items = raw.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new ParseProblem(`must be a comma-separated list without empty entries, got ${shown(raw)}`);
