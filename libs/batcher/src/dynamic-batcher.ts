@@ -1,9 +1,21 @@
 import { EventEmitter } from 'node:events';
+import type { SpanContext } from '@opentelemetry/api';
 import { gather, pairLength, planBatches, type PackedPairs } from '@rerank-pool/model-runtime';
 import { BatcherError, resolveBatcherOptions, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher-options.js';
 
+/** What a runner is told about the batch it runs, for its trace span and metrics. */
+export interface BatchPlan {
+  rows: number;
+  /** Distinct submissions that have rows in this batch. */
+  submissions: number;
+  realTokens: number;
+  paddedTokens: number;
+  /** The `traceLink` of every submission in the batch that gave one: the jobs it serves. */
+  traceLinks: SpanContext[];
+}
+
 /** Runs one inference batch; the buffer of `rows` may be transferred away. */
-export type BatchRunner = (rows: PackedPairs) => Promise<Float32Array>;
+export type BatchRunner = (rows: PackedPairs, plan: BatchPlan) => Promise<Float32Array>;
 
 export type Priority = 'interactive' | 'batch';
 
@@ -14,6 +26,11 @@ export interface SubmitOptions {
   signal?: AbortSignal;
   /** Called as the submission's rows complete. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The span this submission is computed for (a job's span). A batch serves many submissions,
+   * so it cannot be their child: its runner gets every submission's link instead.
+   */
+  traceLink?: SpanContext;
 }
 
 /** What one batch did, for metrics and for tests that prove cross-job batching. */
@@ -39,6 +56,7 @@ interface Submission {
   remaining: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  traceLink?: SpanContext;
   resolve: (logits: Float32Array) => void;
   reject: (error: unknown) => void;
   settled: boolean;
@@ -98,6 +116,7 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
         remaining: packed.count,
         signal: options.signal,
         onProgress: options.onProgress,
+        traceLink: options.traceLink,
         resolve,
         reject,
         settled: false,
@@ -205,8 +224,16 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     const started = performance.now();
     const realTokens = batch.reduce((sum, row) => sum + row.length, 0);
     const paddedTokens = batch.length * Math.max(...batch.map((row) => row.length));
+    const submissions = [...new Set(batch.map((row) => row.submission))];
+    const plan: BatchPlan = {
+      rows: batch.length,
+      submissions: submissions.length,
+      realTokens,
+      paddedTokens,
+      traceLinks: submissions.flatMap((submission) => (submission.traceLink ? [submission.traceLink] : [])),
+    };
     try {
-      const logits = await this.runner(gather(batch.map((row) => ({ source: row.submission.packed, index: row.index }))));
+      const logits = await this.runner(gather(batch.map((row) => ({ source: row.submission.packed, index: row.index }))), plan);
       const labels = this.options.numLabels;
       batch.forEach((row, r) => {
         const submission = row.submission;
@@ -218,7 +245,7 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
       });
       this.emit('batch', {
         rows: batch.length,
-        submissions: new Set(batch.map((row) => row.submission)).size,
+        submissions: plan.submissions,
         realTokens,
         paddedTokens,
         paddingEfficiency: realTokens / paddedTokens,
