@@ -1,5 +1,5 @@
 export { RerankQueue } from './rerank-queue.js';
-export type { EnqueueOptions, EnqueueResult } from './rerank-queue.js';
+export type { EnqueueOptions, EnqueueResult, QueueJobCounts } from './rerank-queue.js';
 export { PRIORITY, RERANK_QUEUE_DEFAULTS } from './rerank-queue-options.js';
 export type { RerankQueueOptions } from './rerank-queue-options.js';
 export type { RerankJobStatus } from './job-status.js';

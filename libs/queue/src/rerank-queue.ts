@@ -20,6 +20,12 @@ export interface EnqueueOptions {
   idempotencyKey?: string;
 }
 
+export interface QueueJobCounts {
+  states: { waiting: number; prioritized: number; active: number; delayed: number };
+  /** Waiting or prioritized jobs per priority class (`interactive`, `batch`). */
+  pendingByPriority: Record<string, number>;
+}
+
 export interface EnqueueResult {
   jobId: string;
   /** False when the idempotency key named an existing (or cancelled) job. */
@@ -106,6 +112,21 @@ export class RerankQueue {
   /** Redis answers (for `/readyz`). */
   async ping(): Promise<void> {
     await this.redis.ping();
+  }
+
+  /**
+   * Unfinished jobs by BullMQ state, and those not yet started by priority class: sampled by
+   * the API's `/metrics` on each scrape (queue depth gauges, KEDA's scaling signal).
+   */
+  async jobCounts(): Promise<QueueJobCounts> {
+    const [states, byPriority] = await Promise.all([
+      this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
+      this.queue.getCountsPerPriority(Object.values(PRIORITY)),
+    ]);
+    return {
+      states: { waiting: states.waiting ?? 0, prioritized: states.prioritized ?? 0, active: states.active ?? 0, delayed: states.delayed ?? 0 },
+      pendingByPriority: Object.fromEntries(Object.entries(PRIORITY).map(([name, priority]) => [name, byPriority[priority] ?? 0])),
+    };
   }
 
   close(): Promise<void> {
