@@ -1,29 +1,115 @@
+import { SpanKind } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { Job } from 'bullmq';
 import type { DynamicBatcher } from '@rerank-pool/batcher';
-import { Errors, parseRerankJobData, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
-import { InferencePool, ModelRuntimeError, rawScore, relevanceScore } from '@rerank-pool/model-runtime';
+import { Errors, isRerankPoolError, parseRerankJobData, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
+import { InferencePool, ModelRuntimeError, rawScore, relevanceScore, type PackedPairs } from '@rerank-pool/model-runtime';
 import { checkDeadline, toJobFailure } from '@rerank-pool/queue';
+import { extractTraceContext, recordingSpanContext, withSpan } from '@rerank-pool/telemetry';
+import type { RerankMetrics } from '@rerank-pool/telemetry';
+import type { WorkerLogger } from './worker-options.js';
 
 // Each progress write is a Redis round trip; a few per second is plenty for a progress bar.
 const PROGRESS_INTERVAL_MS = 250;
+
+export interface JobScorerObservers {
+  metrics: RerankMetrics;
+  logger: WorkerLogger;
+}
 
 /**
  * Scores one BullMQ job: checks it, tokenizes on the pool's threads, hands its pairs to the
  * shared batcher (where they meet the pairs of every other active job) and returns the scores
  * in input order. Bad jobs fail without retry; nothing a job holds can hurt another job.
+ *
+ * Its `rerank.job` span continues the trace of the request that enqueued it (the W3C context in
+ * the payload) and holds `rerank.tokenize` and `rerank.inference`; the batches its pairs land in
+ * link back to it.
  */
 export class JobScorer {
   constructor(
     private readonly pool: InferencePool,
     private readonly batcher: DynamicBatcher,
+    private readonly observers: JobScorerObservers,
   ) {}
 
   async process(job: Job<RerankJobData>, signal?: AbortSignal): Promise<RerankJobResult> {
     const started = Date.now();
+    const queueMs = Math.max(0, started - job.timestamp);
+    try {
+      return await withSpan(
+        'rerank.job',
+        {
+          kind: SpanKind.CONSUMER,
+          // The payload comes from Redis; a missing or malformed carrier just starts a new trace.
+          parent: extractTraceContext((job.data as Partial<RerankJobData> | undefined)?.trace),
+          attributes: {
+            'messaging.system': 'bullmq',
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': job.queueName,
+            'messaging.message.id': job.id ?? '',
+            'rerank.model': this.pool.model.id,
+            'rerank.queue_wait_ms': queueMs,
+            'rerank.attempt': job.attemptsMade + 1,
+          },
+        },
+        (span) => this.score(job, span, started, queueMs, signal),
+      );
+    } catch (error) {
+      throw toJobFailure(error);
+    }
+  }
+
+  private async score(job: Job<RerankJobData>, span: Span, started: number, queueMs: number, signal?: AbortSignal): Promise<RerankJobResult> {
+    const model = this.pool.model.id;
     try {
       const data = parseRerankJobData(job.data);
+      span.setAttributes({ 'rerank.documents': data.documents.length, 'rerank.priority': data.priority });
+      this.observers.metrics.queueWait.observe({ model, priority: data.priority }, queueMs / 1000);
       checkDeadline(data, job.id);
+      const encoded = await this.tokenize(data);
+      const inputTokens = tokenCount(encoded);
+      span.setAttribute('rerank.tokens', inputTokens);
+      const jobLink = recordingSpanContext();
+      let lastProgress = 0;
+      const logits = await withSpan('rerank.inference', { attributes: { 'rerank.pairs': encoded.count, 'rerank.tokens': inputTokens } }, () =>
+        this.batcher.submit(encoded, {
+          priority: data.priority,
+          signal,
+          traceLink: jobLink,
+          onProgress: (done, total) => {
+            const now = Date.now();
+            if (done < total && now - lastProgress < PROGRESS_INTERVAL_MS) return;
+            lastProgress = now;
+            void job.updateProgress(done / total).catch(() => undefined);
+          },
+        }),
+      );
+      const labels = this.pool.model.numLabels;
+      return {
+        v: 1,
+        model: data.model,
+        scores: data.documents.map((_, i) => relevanceScore(logits, labels, i)),
+        logits: data.documents.map((_, i) => rawScore(logits, labels, i)),
+        inputTokens,
+        timings: { queueMs, inferenceMs: Date.now() - started },
+      };
+    } catch (error) {
+      const failure = translate(error);
+      const code = isRerankPoolError(failure) ? failure.code : 'internal';
+      this.observers.metrics.errors.inc({ code });
+      // Inside the job span, so the line carries its trace_id; messages name fields, never text.
+      this.observers.logger.warn('job failed', { model, jobId: job.id, attempt: job.attemptsMade + 1, code, err: (failure as Error).message });
+      throw failure;
+    }
+  }
+
+  private tokenize(data: RerankJobData): Promise<PackedPairs> {
+    return withSpan('rerank.tokenize', { attributes: { 'rerank.documents': data.documents.length } }, async (span) => {
       const encoded = await this.pool.encode(data.query, data.documents, { maxTokensPerDoc: data.options.maxTokensPerDoc });
+      let truncated = 0;
+      for (let i = 0; i < encoded.count; i++) if (encoded.truncated[i]) truncated++;
+      span.setAttributes({ 'rerank.tokens': tokenCount(encoded), 'rerank.truncated_documents': truncated });
       if (data.options.truncate === false) {
         for (let i = 0; i < encoded.count; i++) {
           if (encoded.truncated[i]) {
@@ -34,32 +120,13 @@ export class JobScorer {
           }
         }
       }
-      let inputTokens = 0;
-      for (let i = 0; i < encoded.count; i++) inputTokens += encoded.offsets[i + 1]! - encoded.offsets[i]!;
-      let lastProgress = 0;
-      const logits = await this.batcher.submit(encoded, {
-        priority: data.priority,
-        signal,
-        onProgress: (done, total) => {
-          const now = Date.now();
-          if (done < total && now - lastProgress < PROGRESS_INTERVAL_MS) return;
-          lastProgress = now;
-          void job.updateProgress(done / total).catch(() => undefined);
-        },
-      });
-      const labels = this.pool.model.numLabels;
-      return {
-        v: 1,
-        model: data.model,
-        scores: data.documents.map((_, i) => relevanceScore(logits, labels, i)),
-        logits: data.documents.map((_, i) => rawScore(logits, labels, i)),
-        inputTokens,
-        timings: { queueMs: Math.max(0, started - job.timestamp), inferenceMs: Date.now() - started },
-      };
-    } catch (error) {
-      throw toJobFailure(translate(error));
-    }
+      return encoded;
+    });
   }
+}
+
+function tokenCount(encoded: PackedPairs): number {
+  return encoded.offsets[encoded.count]! - encoded.offsets[0]!;
 }
 
 function translate(error: unknown): unknown {

@@ -5,8 +5,10 @@ import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher } from '@rerank-pool/queue';
+import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
+import { instrumentedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
-import { consoleLogger, defaultWorkerId, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
+import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
 
 /** Everything one served model owns inside a worker process. */
 interface ServedModel {
@@ -34,6 +36,8 @@ export class RerankWorker {
   private readonly logger: WorkerLogger;
   private readonly drainTimeoutMs: number;
   private readonly queuePrefix: string;
+  private readonly removePoolSource: () => void;
+  private metricsServer?: MetricsServer;
   private closing?: Promise<void>;
 
   private constructor(args: {
@@ -45,6 +49,7 @@ export class RerankWorker {
     logger: WorkerLogger;
     drainTimeoutMs: number;
     queuePrefix: string;
+    removePoolSource: () => void;
   }) {
     this.workerId = args.workerId;
     this.models = args.models;
@@ -54,11 +59,13 @@ export class RerankWorker {
     this.logger = args.logger;
     this.drainTimeoutMs = args.drainTimeoutMs;
     this.queuePrefix = args.queuePrefix;
+    this.removePoolSource = args.removePoolSource;
   }
 
   static async start(options: RerankWorkerOptions): Promise<RerankWorker> {
     const { config } = options;
-    const logger = options.logger ?? consoleLogger;
+    const logger = options.logger ?? pinoWorkerLogger(createLogger({ level: config.logLevel, name: 'worker' }));
+    const metrics = options.metrics ?? processMetrics();
     const workerId = options.workerId ?? defaultWorkerId();
     const heartbeatMs = options.heartbeatMs ?? WORKER_DEFAULTS.heartbeatMs;
     const connection = redisOptionsFromUrl(config.redisUrl);
@@ -78,21 +85,22 @@ export class RerankWorker {
           onWarning: (message) => logger.warn(message, { model: resolved.id }),
         });
         if (pool.model.synthetic) logger.warn(`${resolved.id} is a synthetic model: its scores are meaningless`, { model: resolved.id });
-        const batcher = new DynamicBatcher((rows) => pool.infer(rows), {
+        const batcher = new DynamicBatcher(instrumentedBatchRunner(resolved.id, pool, metrics), {
           maxBatchTokens: config.maxBatchTokens,
           maxWaitMs: config.maxBatchWaitMs,
           maxInflight: pool.options.threads * 2,
           parallelism: pool.options.threads,
           numLabels: pool.model.numLabels,
         });
-        const scorer = new JobScorer(pool, batcher);
+        const scorer = new JobScorer(pool, batcher, { metrics, logger });
         const consumer = new Worker<RerankJobData, RerankJobResult>(
           queueNameForModel(resolved.id),
           (job: Job<RerankJobData>) => scorer.process(job),
           { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false, name: workerId },
         );
         consumer.on('error', (error) => logger.error('queue consumer error', { model: resolved.id, err: error.message }));
-        consumer.on('failed', (job, error) => logger.warn('job failed', { model: resolved.id, jobId: job?.id, err: error.message }));
+        // Failed attempts are logged by the scorer, inside the job's span; a stall happens outside it.
+        consumer.on('stalled', (jobId) => logger.warn('job stalled: its worker stopped renewing the lock', { model: resolved.id, jobId }));
         served.push({ id: resolved.id, pool, batcher, consumer });
         logger.info('serving model', {
           model: resolved.id,
@@ -129,8 +137,7 @@ export class RerankWorker {
       dispatcher.on('error', (error) => logger.warn('webhook delivery', { err: error.message }));
       dispatcher.start();
     }
-    for (const m of served) void m.consumer.run().catch((error: Error) => logger.error('consumer stopped', { model: m.id, err: error.message }));
-    return new RerankWorker({
+    const worker = new RerankWorker({
       workerId,
       models: served,
       redis,
@@ -139,7 +146,30 @@ export class RerankWorker {
       logger,
       drainTimeoutMs: options.drainTimeoutMs ?? WORKER_DEFAULTS.drainTimeoutMs,
       queuePrefix: config.queuePrefix,
+      removePoolSource: metrics.addPoolUtilizationSource(() => served.map((m) => ({ model: m.id, ratio: m.pool.utilization }))),
     });
+    if (options.metricsPort !== undefined) {
+      // Before any job is taken: a port clash must fail the start, not strand running jobs.
+      try {
+        worker.metricsServer = await MetricsServer.start({ metrics, port: options.metricsPort, host: config.host, healthy: () => worker.running });
+      } catch (error) {
+        await worker.close();
+        throw error;
+      }
+      logger.info('serving /metrics and /healthz', { port: worker.metricsServer.port });
+    }
+    for (const m of served) void m.consumer.run().catch((error: Error) => logger.error('consumer stopped', { model: m.id, err: error.message }));
+    return worker;
+  }
+
+  /** True until `close()` starts draining; the worker's `/healthz` answers 503 from then on. */
+  get running(): boolean {
+    return this.closing === undefined;
+  }
+
+  /** Port of the `/metrics` + `/healthz` server, when one was asked for (`metricsPort`). */
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
   }
 
   /** Ids of the models this worker serves. */
@@ -170,6 +200,8 @@ export class RerankWorker {
       await Promise.allSettled(this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }));
       await this.dispatcher?.close();
       await this.redis.quit().catch(() => this.redis.disconnect());
+      this.removePoolSource();
+      await this.metricsServer?.close();
       this.logger.info('worker stopped', { workerId: this.workerId });
     })();
     return this.closing;

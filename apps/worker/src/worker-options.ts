@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '@rerank-pool/config';
+import type { Logger, RerankMetrics } from '@rerank-pool/telemetry';
 
 export interface RerankWorkerOptions {
   /** Validated configuration (see @rerank-pool/config). */
@@ -12,8 +13,16 @@ export interface RerankWorkerOptions {
   heartbeatMs?: number;
   /** SIGTERM drain: active jobs get this long to finish before they are left to another worker. Default 25000 ms. */
   drainTimeoutMs?: number;
-  /** Where progress and failures are reported. Default: console. */
+  /** Where progress and failures are reported. Default: pino JSON on stdout at LOG_LEVEL, with trace ids. */
   logger?: WorkerLogger;
+  /** Where metrics are recorded. Default: the process's registry (`processMetrics()`). */
+  metrics?: RerankMetrics;
+  /**
+   * Serve `GET /metrics` and `GET /healthz` on this port (0: any free port), on HOST. Default:
+   * no server, so in-process workers (dev, tests, bench) claim no port; `rerank-pool worker`
+   * passes METRICS_PORT.
+   */
+  metricsPort?: number;
 }
 
 export interface WorkerLogger {
@@ -22,11 +31,14 @@ export interface WorkerLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export const consoleLogger: WorkerLogger = {
-  info: (message, fields) => console.log(JSON.stringify({ level: 'info', msg: message, ...fields })),
-  warn: (message, fields) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...fields })),
-  error: (message, fields) => console.error(JSON.stringify({ level: 'error', msg: message, ...fields })),
-};
+/** A WorkerLogger writing through pino (which takes the fields first). */
+export function pinoWorkerLogger(logger: Logger): WorkerLogger {
+  return {
+    info: (message, fields) => logger.info(fields ?? {}, message),
+    warn: (message, fields) => logger.warn(fields ?? {}, message),
+    error: (message, fields) => logger.error(fields ?? {}, message),
+  };
+}
 
 export function defaultWorkerId(): string {
   return `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;

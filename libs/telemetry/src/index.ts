@@ -24,4 +24,5 @@ export {
 } from './metrics/queue-depth.js';
 export { MetricsServer, type MetricsServerOptions } from './metrics/metrics-server.js';
 export { createLogger, LOG_LEVELS, type CreateLoggerOptions, type LogLevel } from './logging/create-logger.js';
+export type { DestinationStream, Logger } from 'pino';
 export { traceLogFields, type TraceLogFields } from './logging/trace-log-fields.js';
