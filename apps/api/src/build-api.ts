@@ -8,6 +8,7 @@ import { handleError } from './error-handler.js';
 import { ModelRegistry } from './model-registry.js';
 import { RerankService } from './rerank-service.js';
 import type { RouteDeps } from './route-deps.js';
+import { batchRoutes } from './routes/batch-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
@@ -55,6 +56,7 @@ export async function buildApi({ config, models, logger }: BuildApiOptions): Pro
   await app.register(teiRoutes, deps);
   await app.register(jobRoutes, deps);
   await app.register(modelRoutes, deps);
+  await app.register(batchRoutes, deps);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

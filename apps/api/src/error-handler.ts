@@ -16,9 +16,11 @@ function fieldFromPath(path: string): string {
 const UNION_MESSAGES: Record<string, string> = {
   documents: 'must be a string or an object with a string "text"',
   priority: 'must be "interactive", "batch" or a non-negative integer',
+  id: 'must be a non-empty string or an integer',
 };
 
-function fromValidation(issues: readonly ValidationIssue[]): RerankPoolError {
+/** A schema validation failure as the typed error every route answers with (also a batch line's error). */
+export function fromValidation(issues: readonly ValidationIssue[]): RerankPoolError {
   // An anyOf failure also lists each branch's complaint; the anyOf itself reads best.
   const issue = issues.find((entry) => entry.keyword === 'anyOf') ?? issues[0];
   const missing = (issue.params as { missingProperty?: string }).missingProperty;

@@ -43,23 +43,15 @@ export class RerankService {
     return queue.enqueue(data, { idempotencyKey });
   }
 
-  private async admit(
-    input: RerankInput,
-    tenant: string,
-    trace: Record<string, string> | undefined,
-    timeoutMs?: number,
-  ): Promise<{ queue: RerankQueue; data: RerankJobData }> {
+  /**
+   * The job payload of a request that passed every check but admission: limits and model. Lines
+   * of offline batches take this path alone; they skip admission because they wait by design.
+   */
+  prepare(input: RerankInput, tenant: string, trace?: Record<string, string>, timeoutMs?: number): RerankJobData {
     this.checkLimits(input);
     const queue = this.registry.queueFor(input.model);
-    const depth = await queue.depth();
-    if (depth >= this.config.maxQueueDepth) {
-      throw Errors.overloaded(
-        `model ${queue.model} has ${depth} waiting jobs (MAX_QUEUE_DEPTH ${this.config.maxQueueDepth}); retry later`,
-        RETRY_AFTER_SECONDS,
-      );
-    }
     const createdAt = Date.now();
-    const data: RerankJobData = {
+    return {
       v: 1,
       model: queue.model,
       query: input.query,
@@ -73,6 +65,23 @@ export class RerankService {
       trace,
       response: input.response,
     };
+  }
+
+  private async admit(
+    input: RerankInput,
+    tenant: string,
+    trace: Record<string, string> | undefined,
+    timeoutMs?: number,
+  ): Promise<{ queue: RerankQueue; data: RerankJobData }> {
+    const data = this.prepare(input, tenant, trace, timeoutMs);
+    const queue = this.registry.queueFor(data.model);
+    const depth = await queue.depth();
+    if (depth >= this.config.maxQueueDepth) {
+      throw Errors.overloaded(
+        `model ${queue.model} has ${depth} waiting jobs (MAX_QUEUE_DEPTH ${this.config.maxQueueDepth}); retry later`,
+        RETRY_AFTER_SECONDS,
+      );
+    }
     return { queue, data };
   }
 

@@ -11,6 +11,11 @@ export const ERROR_STATUS = {
   unknown_model: 404,
   job_not_found: 404,
   job_not_cancellable: 409,
+  batch_not_found: 404,
+  batch_not_finished: 409,
+  batch_busy: 409,
+  /** A batch line removed by `DELETE /v1/batches/:id` before it ran (a line's error, never a response). */
+  cancelled: 409,
   payload_too_large: 413,
   input_too_long: 413,
   unsupported_media_type: 415,
@@ -83,6 +88,17 @@ export const Errors = {
     new RerankPoolError('job_not_cancellable', `job ${jobId} is ${status}; only queued jobs can be cancelled`, {
       jobId,
     }),
+  batchNotFound: (batchId: string) =>
+    new RerankPoolError('batch_not_found', `batch ${batchId} does not exist or has expired`),
+  batchNotFinished: (batchId: string, status: string) =>
+    new RerankPoolError('batch_not_finished', `batch ${batchId} is ${status}; its results are served once every line has finished`, {
+      retryAfterSeconds: 5,
+    }),
+  batchBusy: (batchId: string, retryAfterSeconds: number) =>
+    new RerankPoolError('batch_busy', `batch ${batchId} is being uploaded by another request; retry once that upload ends`, {
+      retryAfterSeconds,
+    }),
+  lineCancelled: (batchId: string) => new RerankPoolError('cancelled', `batch ${batchId} was cancelled before this line ran`),
   payloadTooLarge: (message: string) => new RerankPoolError('payload_too_large', message),
   inputTooLong: (message: string, field?: string) =>
     new RerankPoolError('input_too_long', message, { field }),

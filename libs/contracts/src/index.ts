@@ -7,3 +7,4 @@ export * from './schemas/tei.js';
 export * from './schemas/jobs.js';
 export * from './schemas/models.js';
 export * from './schemas/health.js';
+export * from './schemas/batches.js';

@@ -31,6 +31,13 @@ export const RERANK_QUEUE_DEFAULTS = {
 /** Interactive requests are served before batch ones (BullMQ: a lower number runs first). */
 export const PRIORITY = { interactive: 1, batch: 10 } as const;
 
+/**
+ * Lines of offline batches (`/v1/batches`) carry `priority: 'batch'` like async jobs, but wait one
+ * step behind them in BullMQ: a single async job should not queue behind a million batch lines.
+ * The distinct number also lets admission (`RerankQueue.depth`) leave batch lines out.
+ */
+export const BATCH_LINE_PRIORITY = 20;
+
 export function fillRerankQueueOptions(options: RerankQueueOptions): FilledRerankQueueOptions {
   const filled = { ...RERANK_QUEUE_DEFAULTS, ...withoutUndefined(options) } as FilledRerankQueueOptions;
   for (const field of ['attempts', 'retentionSeconds', 'webhookAttempts'] as const) {

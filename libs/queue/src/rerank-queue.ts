@@ -9,7 +9,7 @@ import { readJobStatus } from './job-status.js';
 import type { RerankJobStatus } from './job-status.js';
 import { queueNameForModel } from './queue-name.js';
 import { ResultWaiter } from './result-waiter.js';
-import { PRIORITY, fillRerankQueueOptions } from './rerank-queue-options.js';
+import { BATCH_LINE_PRIORITY, PRIORITY, fillRerankQueueOptions } from './rerank-queue-options.js';
 import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queue-options.js';
 import { deleteTombstone, readTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
@@ -70,10 +70,15 @@ export class RerankQueue {
     return { jobId, created: true };
   }
 
-  /** Jobs not yet started (waiting, prioritized, delayed for retry): the 429 admission check. */
+  /**
+   * Jobs not yet started (waiting, prioritized, delayed for retry): the 429 admission check.
+   * Waiting lines of offline batches are left out: a batch queues its lines by the hundred
+   * thousand by design, and online requests run before them anyway.
+   */
   async depth(): Promise<number> {
     const counts = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed');
-    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+    const batchLines = await this.queue.getCountsPerPriority([BATCH_LINE_PRIORITY]);
+    return Object.values(counts).reduce((sum, count) => sum + count, 0) - (batchLines[BATCH_LINE_PRIORITY] ?? 0);
   }
 
   /** The job's status; another tenant's job is reported as not found, never as forbidden. */

@@ -1,0 +1,123 @@
+import { rerankV1RequestSchema } from './rerank.js';
+import type { RerankDocument, RerankMeta, RerankResult } from './rerank.js';
+
+/**
+ * Offline batches (`/v1/batches`): many rerank requests in one upload, a JSON array or NDJSON
+ * (one request per line). Each line is validated like a `/v1/rerank` body; a bad line becomes
+ * that line's error in the results instead of failing the batch.
+ */
+export const BATCH_STATUSES = ['queued', 'running', 'completed', 'cancelled'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export const BATCH_NDJSON_TYPE = 'application/x-ndjson';
+
+const { model, query, documents, top_n, return_documents, max_tokens_per_doc } = rerankV1RequestSchema.properties;
+
+export const batchLineSchema = {
+  type: 'object',
+  required: ['query', 'documents'],
+  properties: {
+    id: {
+      anyOf: [
+        { type: 'string', minLength: 1, maxLength: 256 },
+        { type: 'integer' },
+      ],
+      description: 'Carried back in the results; defaults to the line number (1-based)',
+    },
+    model,
+    query,
+    documents,
+    top_n,
+    return_documents,
+    max_tokens_per_doc,
+  },
+} as const;
+
+export const batchQuerySchema = {
+  type: 'object',
+  properties: {
+    idempotency_key: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: 'Same key (per tenant) -> same batch; an interrupted upload re-sent with it continues where it stopped',
+    },
+  },
+} as const;
+
+export const batchParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+export const batchAcceptedSchema = {
+  type: 'object',
+  required: ['id', 'status', 'total', 'status_url', 'results_url'],
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: BATCH_STATUSES },
+    total: { type: 'integer', description: 'Lines accepted (valid or not)' },
+    status_url: { type: 'string' },
+    results_url: { type: 'string' },
+  },
+} as const;
+
+export const batchStatusSchema = {
+  type: 'object',
+  required: ['id', 'status', 'total', 'completed', 'failed', 'cancelled', 'pairs', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: BATCH_STATUSES },
+    total: { type: 'integer', description: 'Lines in the batch' },
+    completed: { type: 'integer', description: 'Lines scored' },
+    failed: { type: 'integer', description: 'Lines that failed, including those rejected at upload' },
+    cancelled: { type: 'integer', description: 'Lines removed by a cancel before they ran' },
+    pairs: {
+      type: 'object',
+      required: ['total', 'completed'],
+      properties: {
+        total: { type: 'integer', description: '(query, document) pairs of the valid lines' },
+        completed: { type: 'integer', description: 'Pairs of the completed lines' },
+      },
+    },
+    created_at: { type: 'string', format: 'date-time' },
+    finished_at: { type: 'string', format: 'date-time', description: 'Set once every line has finished; results are served from then' },
+  },
+} as const;
+
+/** One line of a batch upload. */
+export interface BatchLine {
+  id?: string | number;
+  model?: string;
+  query: string;
+  documents: RerankDocument[];
+  top_n?: number;
+  return_documents?: boolean;
+  max_tokens_per_doc?: number;
+}
+
+export interface BatchAccepted {
+  id: string;
+  status: BatchStatus;
+  total: number;
+  status_url: string;
+  results_url: string;
+}
+
+export interface BatchStatusBody {
+  id: string;
+  status: BatchStatus;
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  pairs: { total: number; completed: number };
+  created_at: string;
+  finished_at?: string;
+}
+
+/** One line of `GET /v1/batches/:id/results` (NDJSON, input order): results or the line's error. */
+export type BatchResultLine =
+  | { id: string | number; index: number; results: RerankResult[]; meta: RerankMeta }
+  | { id: string | number; index: number; error: { code: string; message: string; field?: string } };

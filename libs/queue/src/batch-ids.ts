@@ -1,0 +1,37 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+const BATCH_ID = /^bat-[0-9a-f]{32}$/;
+const LINE_JOB_ID = /^(bat-[0-9a-f]{32})-(\d+)$/;
+
+/** A fresh batch id. */
+export function newBatchId(): string {
+  return `bat-${randomBytes(16).toString('hex')}`;
+}
+
+/**
+ * The batch id for an idempotency key: tenant and key hashed together, so tenants' keys never
+ * meet and a re-sent upload lands on the same batch.
+ */
+export function idempotentBatchId(tenant: string, idempotencyKey: string): string {
+  const digest = createHash('sha256').update('batch\0').update(tenant).update('\0').update(idempotencyKey).digest('hex');
+  return `bat-${digest.slice(0, 32)}`;
+}
+
+export function isBatchId(value: string): boolean {
+  return BATCH_ID.test(value);
+}
+
+/**
+ * A line's job id is derived, not stored: `<batch id>-<index>`. The line -> job mapping of a
+ * 100,000-line batch then costs nothing, a re-sent chunk re-adds the same ids (BullMQ ignores
+ * them), and an event's job id names its batch and line. No ':' (BullMQ refuses it in custom ids
+ * unless it looks like a repeatable job's three-part id).
+ */
+export function lineJobId(batchId: string, index: number): string {
+  return `${batchId}-${index}`;
+}
+
+export function parseLineJobId(jobId: string): { batchId: string; index: number } | undefined {
+  const match = LINE_JOB_ID.exec(jobId);
+  return match ? { batchId: match[1]!, index: Number(match[2]) } : undefined;
+}

@@ -1,0 +1,235 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { Errors } from '@rerank-pool/contracts';
+import { lineJobId, parseLineJobId } from './batch-ids.js';
+import { LINE_JOB_FIELDS, errorLine, settlementFromJob } from './batch-line-result.js';
+import { bitIsSet, execOrThrow } from './batch-store.js';
+import type { BatchStore, Settlement } from './batch-store.js';
+import { queueNameForModel } from './queue-name.js';
+
+export interface BatchTrackerEvents {
+  /** A failed read or write; the tracker waits a moment and carries on from its cursor. */
+  error: [error: Error];
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+/** Settles this many lines per round trip. */
+const CHUNK = 500;
+const EVENTS_PER_READ = 2000;
+const RETRY_DELAY_MS = 1000;
+
+function compareStreamIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(Number) as [number, number];
+  const [bMs, bSeq] = b.split('-').map(Number) as [number, number];
+  return aMs - bMs || aSeq - bSeq;
+}
+
+function field(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/**
+ * Keeps batch counters and results up to date as lines finish, from the API side, without the
+ * worker knowing batches exist. Correct across restarts and any number of API replicas:
+ *
+ * - Source: each model queue's BullMQ event stream (`completed` and `failed` are written by the
+ *   same script that finishes the job, and `failed` only once retries are exhausted).
+ * - Idempotence: a line is settled by one script that sets its bit in the batch's settled
+ *   bitmap and counts it only if the bit was clear. Every replica follows every stream, and
+ *   whoever comes first settles; the others find the bit set.
+ * - Restarts: the last applied stream id is kept in Redis (moved forward only), so a restarted
+ *   tracker continues where the fleet left off.
+ * - Gaps: BullMQ trims its streams (about 10,000 events). When entries past the cursor were
+ *   trimmed (Redis' `max-deleted-entry-id`), or there is no cursor yet, the tracker reconciles:
+ *   it reads the state of every unsettled line of every running batch from its job. Reading
+ *   states after the gap is detected sees every outcome the lost events carried.
+ *
+ * Settling copies the line's final results line into the batch, then removes the job, so a
+ * batch's results live exactly as long as the batch and its documents leave Redis early.
+ */
+export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
+  private readonly blocking: Redis;
+  /** Queues followed, by BullMQ events stream key. */
+  private readonly streams: Map<string, Queue>;
+  private running?: Promise<void>;
+  private closed = false;
+
+  constructor(
+    private readonly store: BatchStore,
+    queues: readonly Queue[],
+    connection: RedisOptions,
+    private readonly blockMs: number,
+  ) {
+    super();
+    this.streams = new Map(queues.map((queue) => [queue.keys.events, queue]));
+    this.blocking = new Redis({ ...connection, lazyConnect: true });
+    this.blocking.on('error', () => {});
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // Cuts the blocking read short instead of waiting out its timeout.
+    this.blocking.disconnect();
+    await this.running;
+  }
+
+  /** Settles every finished line of every running batch from its job: the cure for a gap. */
+  async reconcile(): Promise<void> {
+    for (const batchId of await this.store.runningBatches()) {
+      if (this.closed) return;
+      const state = await this.store.read(batchId);
+      if (!state) {
+        await this.store.forgetRunning(batchId);
+        continue;
+      }
+      const [lineBytes, settled] = await Promise.all([this.store.lineBytes(batchId), this.store.settledBitmap(batchId)]);
+      const byModel = new Map<number, number[]>();
+      for (let index = 0; index < lineBytes.length; index++) {
+        const model = lineBytes[index]!;
+        if (model === 0 || bitIsSet(settled, index)) continue;
+        const indexes = byModel.get(model) ?? [];
+        indexes.push(index);
+        byModel.set(model, indexes);
+      }
+      for (const [model, indexes] of byModel) {
+        const queue = this.queueForModel(state.models[model - 1]!);
+        if (!queue) continue;
+        // A line without a job was settled meanwhile (its job removed), removed by a cancel, or
+        // its job expired unseen; the settle script ignores the first case.
+        const missing = (id: unknown, index: number): Settlement =>
+          state.cancelledAt !== undefined
+            ? { index, outcome: 'cancelled', line: errorLine(id, index, Errors.lineCancelled(batchId)), pairs: 0 }
+            : { index, outcome: 'failed', line: errorLine(id, index, Errors.internal(`the job of line ${index} expired before its result was recorded`)), pairs: 0 };
+        for (let i = 0; i < indexes.length; i += CHUNK) await this.settleLines(queue, batchId, indexes.slice(i, i + CHUNK), missing);
+      }
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let cursors: Map<string, string> | undefined;
+    while (!this.closed) {
+      try {
+        cursors ??= await this.startingCursors();
+        if (await this.hasGap(cursors)) await this.reconcile();
+        const streamKeys = [...cursors.keys()];
+        const reply = (await this.blocking.xread(
+          'COUNT',
+          EVENTS_PER_READ,
+          'BLOCK',
+          this.blockMs,
+          'STREAMS',
+          ...streamKeys,
+          ...streamKeys.map((key) => cursors!.get(key)!),
+        )) as [string, StreamEntry[]][] | null;
+        for (const [streamKey, entries] of reply ?? []) {
+          const queue = this.streams.get(streamKey)!;
+          await this.apply(queue, entries);
+          const last = entries[entries.length - 1]![0];
+          cursors.set(streamKey, last);
+          await this.store.saveTrackerCursor(queue.name, last);
+        }
+      } catch (error) {
+        if (this.closed) break;
+        this.emit('error', error as Error);
+        await sleep(RETRY_DELAY_MS, undefined, { ref: false });
+      }
+    }
+  }
+
+  /** Shared cursors; a queue without one starts at its stream's end after a reconcile. */
+  private async startingCursors(): Promise<Map<string, string>> {
+    const cursors = new Map<string, string>();
+    let reconcile = false;
+    for (const [streamKey, queue] of this.streams) {
+      const saved = await this.store.trackerCursor(queue.name);
+      if (saved === undefined) reconcile = true;
+      cursors.set(streamKey, saved ?? (await this.streamInfo(streamKey)).lastId);
+    }
+    if (reconcile) await this.reconcile();
+    return cursors;
+  }
+
+  private async hasGap(cursors: ReadonlyMap<string, string>): Promise<boolean> {
+    for (const [streamKey, cursor] of cursors) {
+      if (compareStreamIds((await this.streamInfo(streamKey)).maxDeletedId, cursor) > 0) return true;
+    }
+    return false;
+  }
+
+  private async streamInfo(streamKey: string): Promise<{ lastId: string; maxDeletedId: string }> {
+    const info = (await this.store.redis.xinfo('STREAM', streamKey).catch((error: Error) => {
+      if (/no such key/i.test(error.message)) return [];
+      throw error;
+    })) as unknown[];
+    const get = (name: string) => {
+      const at = info.indexOf(name);
+      return at >= 0 ? String(info[at + 1]) : '0-0';
+    };
+    return { lastId: get('last-generated-id'), maxDeletedId: get('max-deleted-entry-id') };
+  }
+
+  private async apply(queue: Queue, entries: readonly StreamEntry[]): Promise<void> {
+    const byBatch = new Map<string, number[]>();
+    for (const [, fields] of entries) {
+      const event = field(fields, 'event');
+      if (event !== 'completed' && event !== 'failed') continue;
+      const line = parseLineJobId(field(fields, 'jobId') ?? '');
+      if (!line) continue;
+      const indexes = byBatch.get(line.batchId) ?? [];
+      indexes.push(line.index);
+      byBatch.set(line.batchId, indexes);
+    }
+    for (const [batchId, indexes] of byBatch) {
+      for (let i = 0; i < indexes.length; i += CHUNK) await this.settleLines(queue, batchId, indexes.slice(i, i + CHUNK));
+    }
+  }
+
+  /**
+   * Settles the finished ones among `indexes` from their jobs, then removes those jobs. A
+   * missing job is settled with `missing`, or skipped when none is given (an event's job that
+   * is gone was settled by another replica, or removed by a cancel that settles it itself).
+   */
+  private async settleLines(
+    queue: Queue,
+    batchId: string,
+    indexes: readonly number[],
+    missing?: (id: unknown, index: number) => Settlement,
+  ): Promise<void> {
+    const open = await this.store.unsettled(batchId, indexes);
+    if (open.length === 0) return;
+    const jobIds = open.map((index) => lineJobId(batchId, index));
+    const pipeline = this.store.redis.pipeline();
+    for (const jobId of jobIds) pipeline.hmget(queue.toKey(jobId), ...LINE_JOB_FIELDS);
+    const [jobs, ids] = await Promise.all([execOrThrow(pipeline) as Promise<(string | null)[][]>, this.store.lineIds(batchId, open)]);
+    const settlements: Settlement[] = [];
+    const finishedJobs: string[] = [];
+    open.forEach((index, i) => {
+      const fields = jobs[i]!;
+      if (fields.every((value) => value === null)) {
+        if (missing) settlements.push(missing(JSON.parse(ids[i] ?? 'null'), index));
+        return;
+      }
+      const settlement = settlementFromJob(jobIds[i]!, index, ids[i] ?? null, fields);
+      if (!settlement) return;
+      settlements.push(settlement);
+      finishedJobs.push(jobIds[i]!);
+    });
+    await this.store.settle(batchId, settlements);
+    await Promise.all(finishedJobs.map((jobId) => queue.remove(jobId)));
+  }
+
+  private queueForModel(model: string): Queue | undefined {
+    const name = queueNameForModel(model);
+    for (const queue of this.streams.values()) if (queue.name === name) return queue;
+    return undefined;
+  }
+}

@@ -1,0 +1,134 @@
+import type { JobsOptions, Queue } from 'bullmq';
+import { Errors } from '@rerank-pool/contracts';
+import type { RerankJobData, RerankPoolError } from '@rerank-pool/contracts';
+import { lineJobId } from './batch-ids.js';
+import { errorLine } from './batch-line-result.js';
+import type { FilledBatchQueueOptions } from './batch-queue-options.js';
+import type { BatchStore } from './batch-store.js';
+import { BATCH_LINE_PRIORITY } from './rerank-queue-options.js';
+
+/** One line of an upload: a job ready to enqueue, or the error that rejected it (never enqueued). */
+export type BatchLineInput = { id: string | number; job: RerankJobData } | { id: string | number; error: RerankPoolError };
+
+interface PendingLine {
+  index: number;
+  input: BatchLineInput;
+}
+
+export interface BatchUploadArgs {
+  batchId: string;
+  /** Proves this upload holds the batch's lease. */
+  token: string;
+  resumeFrom: number;
+  /** The batch's model list so far (line bytes index it). */
+  models: string[];
+  store: BatchStore;
+  queueFor: (model: string) => Queue;
+  options: FilledBatchQueueOptions;
+}
+
+/**
+ * Feeds one upload into a batch, a chunk at a time: the chunk's jobs go to their queues with
+ * one `addBulk` per model, then one script records the chunk (line models, ids, rejected lines'
+ * errors, counters) and renews the lease. Jobs first, record second: a crash in between leaves
+ * jobs that a resumed upload re-adds under the same derived ids, which BullMQ ignores.
+ */
+export class BatchUpload {
+  readonly batchId: string;
+  /** Lines an earlier, interrupted upload already delivered: the caller skips that many. */
+  readonly resumeFrom: number;
+  private next: number;
+  private pending: PendingLine[] = [];
+  private finished = false;
+
+  constructor(private readonly args: BatchUploadArgs) {
+    this.batchId = args.batchId;
+    this.resumeFrom = args.resumeFrom;
+    this.next = args.resumeFrom;
+  }
+
+  /** Index the next appended line gets. */
+  get nextIndex(): number {
+    return this.next;
+  }
+
+  async append(input: BatchLineInput): Promise<void> {
+    const { maxLines, chunkSize } = this.args.options;
+    if (this.next >= maxLines) throw Errors.payloadTooLarge(`a batch holds at most ${maxLines} lines`);
+    this.pending.push({ index: this.next, input });
+    this.next += 1;
+    if (this.pending.length >= chunkSize) await this.flush();
+  }
+
+  /** Records the last chunk and closes the batch for appends; it finishes when its lines do. */
+  async seal(): Promise<void> {
+    await this.flush();
+    const sealed = await this.args.store.seal(this.batchId, this.args.token);
+    if (sealed < 0) throw this.lostBatch(sealed);
+    this.finished = true;
+  }
+
+  /** Gives the batch up for now: the lease is released so a re-sent upload can continue it. */
+  async abort(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.pending = [];
+    await this.args.store.release(this.batchId, this.args.token);
+  }
+
+  private async flush(): Promise<void> {
+    const chunk = this.pending;
+    if (chunk.length === 0) return;
+    this.pending = [];
+    const { store, models, options } = this.args;
+    const lineBytes = Buffer.alloc(chunk.length);
+    const ids: string[] = [];
+    const failures: [number, string][] = [];
+    const jobsByModel = new Map<string, { name: string; data: RerankJobData; opts: JobsOptions }[]>();
+    let pairs = 0;
+    for (const [offset, { index, input }] of chunk.entries()) {
+      ids.push(JSON.stringify(input.id));
+      if ('error' in input) {
+        failures.push([index, errorLine(input.id, index, input.error)]);
+        continue;
+      }
+      const model = input.job.model;
+      let modelIndex = models.indexOf(model);
+      if (modelIndex < 0) modelIndex = models.push(model) - 1;
+      lineBytes[offset] = modelIndex + 1;
+      pairs += input.job.documents.length;
+      const jobs = jobsByModel.get(model) ?? [];
+      jobs.push({ name: 'rerank', data: input.job, opts: this.jobOptions(index) });
+      jobsByModel.set(model, jobs);
+    }
+    await Promise.all([...jobsByModel].map(([model, jobs]) => this.args.queueFor(model).addBulk(jobs)));
+    const accepted = await store.flush(
+      this.batchId,
+      this.args.token,
+      { start: chunk[0]!.index, lineBytes, ids, failures, pairs, models },
+      options.uploadLeaseMs,
+    );
+    if (accepted < 0) throw this.lostBatch(accepted);
+  }
+
+  private jobOptions(index: number): JobsOptions {
+    const { attempts, backoffMs, retentionSeconds } = this.args.options;
+    return {
+      jobId: lineJobId(this.batchId, index),
+      priority: BATCH_LINE_PRIORITY,
+      attempts,
+      backoff: { type: 'exponential', delay: backoffMs },
+      // The tracker copies a line's result into the batch and removes the job; these ages are
+      // only the safety net for a job no tracker ever saw.
+      removeOnComplete: { age: retentionSeconds },
+      removeOnFail: { age: retentionSeconds },
+    };
+  }
+
+  /** A script refused the chunk: the batch expired, or another upload or a cancel took it over. */
+  private lostBatch(code: number): RerankPoolError {
+    this.finished = true;
+    if (code === -2) return Errors.batchNotFound(this.batchId);
+    return Errors.batchBusy(this.batchId, Math.ceil(this.args.options.uploadLeaseMs / 1000));
+  }
+}
