@@ -44,8 +44,8 @@ function field(fields: readonly string[], name: string): string | undefined {
  *   whoever comes first settles; the others find the bit set.
  * - Restarts: the last applied stream id is kept in Redis (moved forward only), so a restarted
  *   tracker continues where the fleet left off.
- * - Gaps: BullMQ trims its streams (about 10,000 events). When entries past the cursor were
- *   trimmed (Redis' `max-deleted-entry-id`), or there is no cursor yet, the tracker reconciles:
+ * - Gaps: BullMQ trims its streams (about 10,000 events). When entries past the cursor may have
+ *   been trimmed (see `hasGap`), or there is no cursor yet, the tracker reconciles:
  *   it reads the state of every unsettled line of every running batch from its job. Reading
  *   states after the gap is detected sees every outcome the lost events carried.
  *
@@ -145,36 +145,59 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
     }
   }
 
-  /** Shared cursors; a queue without one starts at its stream's end after a reconcile. */
+  /**
+   * Shared cursors. A queue without one starts at its stream's current end, read before a
+   * reconcile covers everything earlier; the cursor is then saved so later gaps are detectable.
+   */
   private async startingCursors(): Promise<Map<string, string>> {
     const cursors = new Map<string, string>();
-    let reconcile = false;
+    const fresh: [Queue, string][] = [];
     for (const [streamKey, queue] of this.streams) {
       const saved = await this.store.trackerCursor(queue.name);
-      if (saved === undefined) reconcile = true;
-      cursors.set(streamKey, saved ?? (await this.streamInfo(streamKey)).lastId);
+      const cursor = saved ?? (await this.streamInfo(streamKey)).lastId;
+      if (saved === undefined) fresh.push([queue, cursor]);
+      cursors.set(streamKey, cursor);
     }
-    if (reconcile) await this.reconcile();
+    if (fresh.length > 0) {
+      await this.reconcile();
+      for (const [queue, cursor] of fresh) await this.store.saveTrackerCursor(queue.name, cursor);
+    }
     return cursors;
   }
 
+  /**
+   * True when events after a cursor may have been trimmed. BullMQ trims the oldest entries, so
+   * that happened when the stream's first entry lies past the cursor while newer events exist.
+   * Redis 7's `entries-added` rules out streams that never lost an entry. (`max-deleted-entry-id`
+   * would be exact, but XTRIM does not maintain it.) A false alarm only costs a reconcile.
+   */
   private async hasGap(cursors: ReadonlyMap<string, string>): Promise<boolean> {
     for (const [streamKey, cursor] of cursors) {
-      if (compareStreamIds((await this.streamInfo(streamKey)).maxDeletedId, cursor) > 0) return true;
+      const info = await this.streamInfo(streamKey);
+      if (info.entriesAdded !== undefined && info.entriesAdded <= info.length) continue;
+      if (compareStreamIds(info.lastId, cursor) <= 0) continue;
+      if (info.firstId === undefined || compareStreamIds(info.firstId, cursor) > 0) return true;
     }
     return false;
   }
 
-  private async streamInfo(streamKey: string): Promise<{ lastId: string; maxDeletedId: string }> {
+  private async streamInfo(streamKey: string): Promise<{ length: number; entriesAdded?: number; lastId: string; firstId?: string }> {
     const info = (await this.store.redis.xinfo('STREAM', streamKey).catch((error: Error) => {
       if (/no such key/i.test(error.message)) return [];
       throw error;
     })) as unknown[];
-    const get = (name: string) => {
+    const get = (name: string): unknown => {
       const at = info.indexOf(name);
-      return at >= 0 ? String(info[at + 1]) : '0-0';
+      return at >= 0 ? info[at + 1] : undefined;
     };
-    return { lastId: get('last-generated-id'), maxDeletedId: get('max-deleted-entry-id') };
+    const entriesAdded = get('entries-added');
+    const firstEntry = get('first-entry') as [string, string[]] | null | undefined;
+    return {
+      length: Number(get('length') ?? 0),
+      entriesAdded: entriesAdded === undefined ? undefined : Number(entriesAdded),
+      lastId: String(get('last-generated-id') ?? '0-0'),
+      firstId: firstEntry ? firstEntry[0] : undefined,
+    };
   }
 
   private async apply(queue: Queue, entries: readonly StreamEntry[]): Promise<void> {
