@@ -1,16 +1,23 @@
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
+import { createLogger, processMetrics } from '@rerank-pool/telemetry';
+import type { DestinationStream, RerankMetrics } from '@rerank-pool/telemetry';
 import { createAuthenticator } from './authenticator.js';
 import { handleError } from './error-handler.js';
+import { installHttpMetrics } from './http-metrics.js';
+import { installHttpTracing } from './http-tracing.js';
 import { ModelRegistry } from './model-registry.js';
 import { RerankService } from './rerank-service.js';
+import { requestIdFor } from './request-id.js';
 import type { RouteDeps } from './route-deps.js';
+import { adminRoutes } from './routes/admin-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
+import { metricsRoutes } from './routes/metrics-routes.js';
 import { modelRoutes } from './routes/model-routes.js';
 import { rerankRoutes } from './routes/rerank-routes.js';
 import { teiRoutes } from './routes/tei-routes.js';
@@ -19,20 +26,32 @@ export interface BuildApiOptions {
   config: Config;
   /** Model refs (directories or Hub ids) to serve instead of RERANK_MODELS. */
   models?: string[];
-  /** Fastify's logger option; default: pino at LOG_LEVEL. */
+  /** Fastify's logger option; default: pino JSON at LOG_LEVEL (`createLogger` of @rerank-pool/telemetry). */
   logger?: FastifyServerOptions['logger'];
+  /** Where the default logger writes. Default stdout. */
+  logDestination?: DestinationStream;
+  /** Where request, error and queue metrics go and `/metrics` reads. Default: the process's registry. */
+  metrics?: RerankMetrics;
 }
 
 /** The API, ready to `listen` or `inject`; closing it closes its Redis connections. */
-export async function buildApi({ config, models, logger }: BuildApiOptions): Promise<FastifyInstance> {
+export async function buildApi({ config, models, logger, logDestination, metrics = processMetrics() }: BuildApiOptions): Promise<FastifyInstance> {
+  // Typed as Fastify's base logger so the app keeps the FastifyInstance type routes are written for.
+  const loggerInstance: FastifyBaseLogger | undefined =
+    logger === undefined ? createLogger({ level: config.logLevel, name: 'api', destination: logDestination, traceIds: false }) : undefined;
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    ...(loggerInstance ? { loggerInstance } : { logger }),
+    // Every line of a request carries its id: the caller's X-Request-Id or a UUID (unique across replicas).
+    genReqId: requestIdFor,
+    requestIdLogLabel: 'request_id',
     bodyLimit: config.maxBodyBytes,
     // Wrong types are a 400, not silently coerced ("5" is not a top_n).
     ajv: { customOptions: { coerceTypes: false } },
   });
   const registry = new ModelRegistry(config, models ?? config.rerankModels);
   app.addHook('onClose', () => registry.close());
+  installHttpTracing(app);
+  installHttpMetrics(app, metrics, registry);
   const deps: RouteDeps = { config, registry, service: new RerankService(registry, config) };
 
   const authenticate = createAuthenticator(config.apiKeys);
@@ -57,6 +76,8 @@ export async function buildApi({ config, models, logger }: BuildApiOptions): Pro
   await app.register(jobRoutes, deps);
   await app.register(modelRoutes, deps);
   await app.register(batchRoutes, deps);
+  await app.register(metricsRoutes, { metrics });
+  await app.register(adminRoutes, deps);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

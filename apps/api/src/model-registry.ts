@@ -4,6 +4,7 @@ import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
 import { modelIdFromRef } from '@rerank-pool/model-hub';
 import { RerankQueue, listLiveWorkers, redisOptionsFromUrl } from '@rerank-pool/queue';
 import type { RerankJobStatus, WorkerHeartbeat } from '@rerank-pool/queue';
+import type { QueueDepth } from '@rerank-pool/telemetry';
 
 /** The served models and their queues; owns every Redis connection of the API. */
 export class ModelRegistry {
@@ -50,6 +51,11 @@ export class ModelRegistry {
     const match = found.find((entry) => entry !== undefined);
     if (!match) throw Errors.jobNotFound(jobId);
     return match;
+  }
+
+  /** Job counts of every served model's queue, for the queue depth gauges of `/metrics`. */
+  queueDepths(): Promise<QueueDepth[]> {
+    return Promise.all([...this.queues].map(async ([model, queue]) => ({ model, ...(await queue.jobCounts()) })));
   }
 
   liveWorkers(model: string): Promise<WorkerHeartbeat[]> {

@@ -1,7 +1,9 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
-import type { EnqueueResult, RerankQueue } from '@rerank-pool/queue';
+import type { EnqueueOptions, EnqueueResult, RerankQueue } from '@rerank-pool/queue';
+import { injectTraceCarrier, withSpan } from '@rerank-pool/telemetry';
 import type { ModelRegistry } from './model-registry.js';
 import type { RerankInput } from './rerank-input.js';
 
@@ -30,7 +32,7 @@ export class RerankService {
     const started = performance.now();
     const timeoutMs = input.timeoutMs ?? this.config.requestTimeoutMs;
     const { queue, data } = await this.admit(input, tenant, trace, timeoutMs);
-    const { jobId } = await queue.enqueue(data);
+    const { jobId } = await this.enqueue(queue, data);
     const result = await queue.waitForResult(jobId, data.documents.length, timeoutMs);
     return { jobId, result, totalMs: performance.now() - started };
   }
@@ -40,7 +42,7 @@ export class RerankService {
       throw Errors.invalidRequest('callback_url needs the server to be configured with WEBHOOK_SECRET', 'callback_url');
     }
     const { queue, data } = await this.admit(input, tenant, trace);
-    return queue.enqueue(data, { idempotencyKey });
+    return this.enqueue(queue, data, { idempotencyKey });
   }
 
   /**
@@ -83,6 +85,27 @@ export class RerankService {
       );
     }
     return { queue, data };
+  }
+
+  /**
+   * Enqueues inside a PRODUCER span whose context travels in the job (`data.trace`), so the
+   * worker's job span is its child. With tracing off nothing is injected and the caller's own
+   * `traceparent`, if any, is carried unchanged for a worker that traces.
+   */
+  private enqueue(queue: RerankQueue, data: RerankJobData, options?: EnqueueOptions): Promise<EnqueueResult> {
+    const attributes = {
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': queue.name,
+      'rerank.model': data.model,
+      'rerank.documents': data.documents.length,
+      'rerank.priority': data.priority,
+    };
+    return withSpan('rerank.enqueue', { kind: SpanKind.PRODUCER, attributes }, async (span) => {
+      const result = await queue.enqueue({ ...data, trace: injectTraceCarrier() ?? data.trace }, options);
+      span.setAttributes({ 'messaging.message.id': result.jobId, 'rerank.job_created': result.created });
+      return result;
+    });
   }
 
   private checkLimits({ query, documents }: RerankInput): void {

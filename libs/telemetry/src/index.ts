@@ -13,9 +13,7 @@ export { startTracing, type TracingHandle } from './tracing/start-tracing.js';
 export { RerankMetrics, processMetrics, type BatchObservation } from './metrics/rerank-metrics.js';
 export type { RerankMetricsOptions } from './metrics/metrics-options.js';
 export {
-  JOB_PRIORITIES,
   QUEUE_STATES,
-  type JobPriorityName,
   type PoolUtilization,
   type PoolUtilizationSource,
   type QueueDepth,

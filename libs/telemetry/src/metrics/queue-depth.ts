@@ -2,15 +2,12 @@
 export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
 
-export const JOB_PRIORITIES = ['interactive', 'batch'] as const;
-export type JobPriorityName = (typeof JOB_PRIORITIES)[number];
-
 /** One model queue's job counts at scrape time. */
 export interface QueueDepth {
   model: string;
   states: Record<QueueState, number>;
-  /** Jobs not yet started (waiting or prioritized) per priority class. */
-  pendingByPriority: Record<JobPriorityName, number>;
+  /** Jobs not yet started (waiting or prioritized) per priority class (`interactive`, `batch`). */
+  pendingByPriority: Record<string, number>;
 }
 
 /** Reads the counts of every queue a process serves; called on each scrape. */

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { fillRerankMetricsOptions } from './metrics-options.js';
 import type { RerankMetricsOptions } from './metrics-options.js';
-import { JOB_PRIORITIES, QUEUE_STATES } from './queue-depth.js';
+import { QUEUE_STATES } from './queue-depth.js';
 import type { PoolUtilizationSource, QueueDepth, QueueDepthSource } from './queue-depth.js';
 
 /** What one inference batch did (the batcher's BatchStats carry these fields). */
@@ -126,7 +126,7 @@ export class RerankMetrics {
       async collect() {
         this.reset();
         for (const depth of await sample()) {
-          for (const priority of JOB_PRIORITIES) this.set({ model: depth.model, priority }, depth.pendingByPriority[priority]);
+          for (const [priority, count] of Object.entries(depth.pendingByPriority)) this.set({ model: depth.model, priority }, count);
         }
       },
     });

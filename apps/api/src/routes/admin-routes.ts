@@ -1,0 +1,63 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import { Queue } from 'bullmq';
+import type { FastifyPluginAsync } from 'fastify';
+import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
+import { queueNameForModel, redisOptionsFromUrl, WEBHOOK_QUEUE_NAME } from '@rerank-pool/queue';
+import { createAuthenticator } from '../authenticator.js';
+import { errorBody } from '../error-handler.js';
+import type { RouteDeps } from '../route-deps.js';
+
+export const ADMIN_PATH = '/admin/queues';
+/** With API_KEYS set, only this tenant's key opens the dashboard (it can retry and delete jobs). */
+export const ADMIN_TENANT = 'admin';
+
+/** `Basic base64(user:key)` becomes `Bearer key`: browsers can send Basic, never Bearer. */
+function asBearer(authorization: string | undefined): string | undefined {
+  const basic = /^Basic\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!basic) return authorization;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  return `Bearer ${decoded.slice(decoded.indexOf(':') + 1)}`;
+}
+
+/**
+ * bull-board at /admin/queues over every model queue and the webhook queue. With API_KEYS set it
+ * takes the `admin` tenant's key, as a Bearer token (scripts) or as the password of HTTP Basic
+ * auth (browsers prompt for it); without API_KEYS it is as open as the rest of the API.
+ */
+export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry }) => {
+  const connection = redisOptionsFromUrl(config.redisUrl);
+  const queues = [...registry.modelIds.map(queueNameForModel), WEBHOOK_QUEUE_NAME].map(
+    (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
+  );
+  // Connection errors reach the dashboard's own requests; ioredis reconnects meanwhile.
+  for (const queue of queues) queue.on('error', () => {});
+  app.addHook('onClose', async () => {
+    await Promise.allSettled(queues.map((queue) => queue.close()));
+  });
+
+  if (config.apiKeys && config.apiKeys.length > 0) {
+    const authenticate = createAuthenticator(config.apiKeys);
+    // The app-wide hook knows only Bearer keys; this scope checks its own credentials instead.
+    app.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    app.addHook('onRequest', async (request, reply) => {
+      try {
+        request.tenant = authenticate(asBearer(request.headers.authorization));
+        if (request.tenant !== ADMIN_TENANT) throw Errors.forbidden(`the queue dashboard needs the API key of tenant "${ADMIN_TENANT}"`);
+      } catch (error) {
+        if (!isRerankPoolError(error)) throw error;
+        // Answered here: bull-board's error handler, which governs this scope, would make it a 500.
+        if (error.code === 'unauthorized') reply.header('www-authenticate', 'Basic realm="rerank-pool admin", charset="UTF-8"');
+        return reply.status(error.statusCode).send(errorBody(error));
+      }
+    });
+  }
+
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(ADMIN_PATH);
+  createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter });
+  await app.register(serverAdapter.registerPlugin(), { prefix: ADMIN_PATH });
+};
