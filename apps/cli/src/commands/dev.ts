@@ -4,6 +4,7 @@ import { RerankWorker } from '@rerank-pool/worker';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
 import { defaultModel } from '../default-model.js';
 import { ensureRedis } from '../local-redis.js';
+import { startProcessTracing } from '../process-tracing.js';
 import { onShutdown } from '../shutdown.js';
 
 export const usage = 'dev [--port N] [--model DIR|HUB_ID ...]   (API + worker in one process; starts redis-server if none answers)';
@@ -31,6 +32,8 @@ export async function dev(argv: string[]): Promise<number> {
     ...(models ? { RERANK_MODELS: models.join(',') } : {}),
   });
 
+  // One process, one registry: the API's /metrics shows the worker's series too, so no METRICS_PORT.
+  const tracing = await startProcessTracing(config, 'rerank-pool');
   let worker: RerankWorker | undefined;
   try {
     worker = await RerankWorker.start({ config });
@@ -52,10 +55,12 @@ export async function dev(argv: string[]): Promise<number> {
       await app.close();
       await worker!.close();
       await redis.stop();
+      await tracing.shutdown();
     });
   } catch (error) {
     await worker?.close();
     await redis.stop();
+    await tracing.shutdown();
     throw error;
   }
   return 0;

@@ -1,6 +1,7 @@
 import { loadConfig } from '@rerank-pool/config';
 import { RerankWorker } from '@rerank-pool/worker';
 import { parseCommandArgs } from '../args.js';
+import { startProcessTracing } from '../process-tracing.js';
 import { onShutdown } from '../shutdown.js';
 
 export const usage = 'worker [--model DIR|HUB_ID ...]   (settings from the environment, see README)';
@@ -8,7 +9,11 @@ export const usage = 'worker [--model DIR|HUB_ID ...]   (settings from the envir
 export async function worker(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('worker', argv, { model: { type: 'string', multiple: true } });
   const config = loadConfig();
-  const running = await RerankWorker.start({ config, models: values.model });
-  await onShutdown(() => running.close());
+  const tracing = await startProcessTracing(config, 'rerank-pool-worker');
+  const running = await RerankWorker.start({ config, models: values.model, metricsPort: config.metricsPort });
+  await onShutdown(async () => {
+    await running.close();
+    await tracing.shutdown();
+  });
   return 0;
 }
