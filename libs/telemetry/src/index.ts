@@ -24,3 +24,4 @@ export { MetricsServer, type MetricsServerOptions } from './metrics/metrics-serv
 export { createLogger, LOG_LEVELS, type CreateLoggerOptions, type LogLevel } from './logging/create-logger.js';
 export type { DestinationStream, Logger } from 'pino';
 export { traceLogFields, type TraceLogFields } from './logging/trace-log-fields.js';
+export { parseExposition, sampleSum, type MetricSample } from './metrics/parse-exposition.js';

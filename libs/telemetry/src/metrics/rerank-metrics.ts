@@ -134,6 +134,10 @@ export class RerankMetrics {
       name: 'rerank_queue_sample_errors_total',
       help: 'Scrapes whose queue counts could not be read from Redis in time (the queue gauges are then absent)',
       registers,
+      // Joins the scrape's sample, so a failure in this scrape is counted in this scrape.
+      async collect() {
+        await sample();
+      },
     });
     const pools = this.poolSources;
     this.poolUtilization = new Gauge({
