@@ -12,7 +12,8 @@ export interface WorkerProcess {
 /** Starts `rerank-pool worker` as its own OS process and resolves once it serves its models. */
 export async function startWorkerProcess(env: Record<string, string>, models: string[]): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [CLI, 'worker', ...models.flatMap((m) => ['--model', m])], {
-    env: { ...process.env, ...env },
+    // Any free metrics port: several workers share this host, and 9464 may be taken.
+    env: { ...process.env, METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
