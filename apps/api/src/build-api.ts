@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Config } from '@rerank-pool/config';
@@ -43,7 +43,7 @@ export async function buildApi({ config, models, logger, logDestination, metrics
     ...(loggerInstance ? { loggerInstance } : { logger }),
     // Every line of a request carries its id: the caller's X-Request-Id or a UUID (unique across replicas).
     genReqId: requestIdFor,
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.maxBodyBytes,
     // Wrong types are a 400, not silently coerced ("5" is not a top_n).
     ajv: { customOptions: { coerceTypes: false } },

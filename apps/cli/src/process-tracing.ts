@@ -3,8 +3,16 @@ import { startTracing, type TracingHandle } from '@rerank-pool/telemetry';
 
 /**
  * Starts this process's tracing as the OTEL_* settings say (off unless OTEL_TRACES_EXPORTER is
- * set); `defaultServiceName` names the process when OTEL_SERVICE_NAME does not.
+ * set); `defaultServiceName` names the process when OTEL_SERVICE_NAME does not. Its shutdown
+ * never fails: an unreachable collector costs the last spans, not a clean exit after the drain.
  */
-export function startProcessTracing(config: Config, defaultServiceName: string): Promise<TracingHandle> {
-  return startTracing({ exporter: config.otelTracesExporter, protocol: config.otelExporterOtlpProtocol, defaultServiceName });
+export async function startProcessTracing(config: Config, defaultServiceName: string): Promise<TracingHandle> {
+  const tracing = await startTracing({ exporter: config.otelTracesExporter, protocol: config.otelExporterOtlpProtocol, defaultServiceName });
+  return {
+    enabled: tracing.enabled,
+    shutdown: () =>
+      tracing.shutdown().catch((error: Error) => {
+        process.stderr.write(`rerank-pool: the last spans were not exported: ${error.message}\n`);
+      }),
+  };
 }
