@@ -6,8 +6,8 @@ import { REQUEST_ID_HEADER } from './request-id.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Context holding the request's server span; route handlers run inside it. */
-    traceContext: Context;
+    /** Context holding the request's server span (null until the tracing hook ran); route handlers run inside it. */
+    traceContext: Context | null;
   }
 }
 
@@ -30,7 +30,7 @@ const serverSpans = new WeakMap<FastifyRequest, Span>();
  * Install before any route and before the auth hook, so 401s are traced too.
  */
 export function installHttpTracing(app: FastifyInstance): void {
-  app.decorateRequest('traceContext', null as unknown as Context);
+  app.decorateRequest('traceContext', null);
 
   // Fastify runs the handler after body parsing, outside the hook's async context, so the
   // handler itself is wrapped to run in the request's context (enqueue spans become children).

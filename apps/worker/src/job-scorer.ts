@@ -25,6 +25,11 @@ export interface JobScorerObservers {
  * Its `rerank.job` span continues the trace of the request that enqueued it (the W3C context in
  * the payload) and holds `rerank.tokenize` and `rerank.inference`; the batches its pairs land in
  * link back to it.
+ *
+ * BullMQ's own telemetry option (bullmq-otel) is not used: it carries a second context in the job
+ * options and opens its own producer and consumer spans around `add` and processing, so each job
+ * would get two competing parents. The payload's carrier is part of the job contract, validated,
+ * and still carries a caller's `traceparent` when the API itself does not trace.
  */
 export class JobScorer {
   constructor(
