@@ -72,6 +72,7 @@ describe('when /metrics is scraped on the API port', () => {
     expect(count(samples, 'rerank_queue_jobs', { model: IDLE_MODEL, state: 'active' })).toBe(0);
     expect(count(samples, 'rerank_queue_pending_jobs', { model: IDLE_MODEL, priority: 'interactive' })).toBe(1);
     expect(count(samples, 'rerank_queue_pending_jobs', { model: IDLE_MODEL, priority: 'batch' })).toBe(3);
+    expect(sampleSum(samples, 'rerank_queue_pending_jobs', { model: IDLE_MODEL, priority: 'batch_line' })).toBe(0);
     // The served model's queue is drained by its consumer: its series exist, at zero.
     expect(sampleSum(samples, 'rerank_queue_jobs', { model: MODEL, state: 'prioritized' })).toBe(0);
 

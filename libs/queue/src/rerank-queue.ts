@@ -22,9 +22,12 @@ export interface EnqueueOptions {
 
 export interface QueueJobCounts {
   states: { waiting: number; prioritized: number; active: number; delayed: number };
-  /** Waiting or prioritized jobs per priority class (`interactive`, `batch`). */
+  /** Waiting or prioritized jobs per priority class (`interactive`, `batch`, `batch_line`). */
   pendingByPriority: Record<string, number>;
 }
+
+/** The priority classes queue depth is reported by: the job priorities, then offline batch lines. */
+const PRIORITY_CLASSES: Record<string, number> = { ...PRIORITY, batch_line: BATCH_LINE_PRIORITY };
 
 export interface EnqueueResult {
   jobId: string;
@@ -126,11 +129,11 @@ export class RerankQueue {
   async jobCounts(): Promise<QueueJobCounts> {
     const [states, byPriority] = await Promise.all([
       this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
-      this.queue.getCountsPerPriority(Object.values(PRIORITY)),
+      this.queue.getCountsPerPriority(Object.values(PRIORITY_CLASSES)),
     ]);
     return {
       states: { waiting: states.waiting ?? 0, prioritized: states.prioritized ?? 0, active: states.active ?? 0, delayed: states.delayed ?? 0 },
-      pendingByPriority: Object.fromEntries(Object.entries(PRIORITY).map(([name, priority]) => [name, byPriority[priority] ?? 0])),
+      pendingByPriority: Object.fromEntries(Object.entries(PRIORITY_CLASSES).map(([name, priority]) => [name, byPriority[priority] ?? 0])),
     };
   }
 

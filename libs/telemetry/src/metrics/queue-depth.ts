@@ -6,7 +6,7 @@ export type QueueState = (typeof QUEUE_STATES)[number];
 export interface QueueDepth {
   model: string;
   states: Record<QueueState, number>;
-  /** Jobs not yet started (waiting or prioritized) per priority class (`interactive`, `batch`). */
+  /** Jobs not yet started (waiting or prioritized) per priority class, as the queue names them. */
   pendingByPriority: Record<string, number>;
 }
 
