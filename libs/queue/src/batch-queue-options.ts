@@ -31,8 +31,9 @@ export const BATCH_QUEUE_DEFAULTS = {
   attempts: 3,
   backoffMs: 1000,
   maxLines: 1_000_000,
-  // Measured on 100,000 short lines: 500 per addBulk keeps each MULTI well under a millisecond of
-  // Redis time per job while amortising the round trip; larger chunks gained nothing.
+  // Measured with BullMQ addBulk alone on 20,000 short jobs: 10,454 jobs/s in chunks of 500,
+  // 10,863 in chunks of 2,000. Redis' per-job script dominates, so small chunks cost nothing
+  // and keep each MULTI (which blocks Redis for other clients) short.
   chunkSize: 500,
   uploadLeaseMs: 30_000,
   trackerBlockMs: 1000,

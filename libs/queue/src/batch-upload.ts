@@ -39,6 +39,8 @@ export class BatchUpload {
   readonly resumeFrom: number;
   private next: number;
   private pending: PendingLine[] = [];
+  /** The chunk being written while the next one is read: at most one, so chunks land in order. */
+  private writing?: Promise<void>;
   private finished = false;
 
   constructor(private readonly args: BatchUploadArgs) {
@@ -57,12 +59,24 @@ export class BatchUpload {
     if (this.next >= maxLines) throw Errors.payloadTooLarge(`a batch holds at most ${maxLines} lines`);
     this.pending.push({ index: this.next, input });
     this.next += 1;
-    if (this.pending.length >= chunkSize) await this.flush();
+    if (this.pending.length < chunkSize) return;
+    // Reading the next chunk overlaps Redis writing this one. Measured on 100,000 lines: the API
+    // process and Redis each spend about 70 us of CPU per line, so overlapping lets both work at
+    // once. The previous write is awaited first: chunks land in order and the request stream
+    // still feels back-pressure.
+    await this.writing;
+    const chunk = this.pending;
+    this.pending = [];
+    this.writing = this.write(chunk);
+    // Its failure is reported by the next await of it; this only keeps Node from calling it unhandled meanwhile.
+    this.writing.catch(() => undefined);
   }
 
   /** Records the last chunk and closes the batch for appends; it finishes when its lines do. */
   async seal(): Promise<void> {
-    await this.flush();
+    await this.writing;
+    await this.write(this.pending);
+    this.pending = [];
     const sealed = await this.args.store.seal(this.batchId, this.args.token);
     if (sealed < 0) throw this.lostBatch(sealed);
     this.finished = true;
@@ -73,13 +87,12 @@ export class BatchUpload {
     if (this.finished) return;
     this.finished = true;
     this.pending = [];
+    await this.writing?.catch(() => undefined);
     await this.args.store.release(this.batchId, this.args.token);
   }
 
-  private async flush(): Promise<void> {
-    const chunk = this.pending;
+  private async write(chunk: readonly PendingLine[]): Promise<void> {
     if (chunk.length === 0) return;
-    this.pending = [];
     const { store, models, options } = this.args;
     const lineBytes = Buffer.alloc(chunk.length);
     const ids: string[] = [];

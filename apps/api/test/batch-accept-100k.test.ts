@@ -1,0 +1,59 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness } from './helpers/harness.js';
+import type { Harness } from './helpers/harness.js';
+
+let harness: Harness;
+let port: number;
+const LINES = 100_000;
+
+beforeAll(async () => {
+  harness = await createHarness();
+  await harness.app.listen({ host: '127.0.0.1', port: 0 });
+  port = (harness.app.server.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  await harness.close();
+}, 120_000);
+
+/** Streams `LINES` NDJSON lines in 1,000-line writes, as a client uploading a file would. */
+function upload(): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/v1/batches', method: 'POST', headers: { 'content-type': 'application/x-ndjson' } });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    let i = 0;
+    const writeMore = () => {
+      while (i < LINES) {
+        let text = '';
+        for (const end = Math.min(LINES, i + 1000); i < end; i++) {
+          text += `${JSON.stringify({ id: i, query: `what is item ${i}`, documents: [`first passage ${i}`, `second passage ${i}`] })}\n`;
+        }
+        if (!req.write(text)) return void req.once('drain', writeMore);
+      }
+      req.end();
+    };
+    writeMore();
+  });
+}
+
+/**
+ * Not a timed assertion: it proves a 100,000-line batch is accepted (one job per line) and
+ * prints how long acceptance took, the number quoted in the README.
+ */
+describe('when a 100,000-line NDJSON batch of 1 query x 2 documents is uploaded', () => {
+  it('should accept every line as a job and report the time taken', async () => {
+    const started = performance.now();
+    const { status, body } = await upload();
+    const seconds = (performance.now() - started) / 1000;
+    expect(status).toBe(202);
+    expect(body.total).toBe(LINES);
+    expect(await harness.jobCount()).toBe(LINES);
+    console.log(`accepted ${LINES} lines in ${seconds.toFixed(2)} s (${Math.round(LINES / seconds)} lines/s)`);
+  }, 300_000);
+});
