@@ -6,6 +6,7 @@ import * as evaluate from './commands/eval.js';
 import * as modelPull from './commands/model-pull.js';
 import * as modelSynth from './commands/model-synth.js';
 import * as score from './commands/score.js';
+import * as submit from './commands/submit.js';
 import * as worker from './commands/worker.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   'model synth': { run: modelSynth.modelSynth, usage: modelSynth.usage },
   'model pull': { run: modelPull.modelPull, usage: modelPull.usage },
   score: { run: score.score, usage: score.usage },
+  submit: { run: submit.submit, usage: submit.usage },
   eval: { run: evaluate.evaluate, usage: evaluate.usage },
   bench: { run: bench.bench, usage: bench.usage },
   worker: { run: worker.worker, usage: worker.usage },

@@ -29,16 +29,23 @@ export class Progress {
   private readonly started = Date.now();
   private lastLine = 0;
   private done = 0;
+  /** Done at the first update: work finished before this run (a resumed task) is not its speed. */
+  private baseline?: number;
+  private detail = '';
 
   constructor(options: ProgressOptions) {
     this.options = { unit: '', stream: process.stderr, lineIntervalMs: 2000, ...options };
   }
 
-  update(done: number, total = this.options.total): void {
+  /** `detail` is shown after the counts, e.g. a rate in another unit ("830 pairs/s"). */
+  update(done: number, total = this.options.total, detail = this.detail): void {
+    this.baseline ??= done;
     this.done = done;
     this.options.total = total;
+    this.detail = detail;
     if (this.options.stream.isTTY) {
-      this.options.stream.write(`\r${this.render(true)}`);
+      // Clear to the end of the line: a shorter redraw would leave the tail of the last one.
+      this.options.stream.write(`\r${this.render(true)}\x1b[K`);
     } else if (Date.now() - this.lastLine >= this.options.lineIntervalMs) {
       this.lastLine = Date.now();
       this.options.stream.write(`${this.render(false)}\n`);
@@ -55,9 +62,9 @@ export class Progress {
     const { label, total, unit } = this.options;
     const fraction = total > 0 ? Math.min(1, this.done / total) : 1;
     const seconds = (Date.now() - this.started) / 1000;
-    const rate = seconds > 0 ? this.done / seconds : 0;
+    const rate = seconds > 0 ? (this.done - (this.baseline ?? 0)) / seconds : 0;
     const eta = rate > 0 && fraction < 1 ? ` eta ${Math.ceil((total - this.done) / rate)}s` : '';
-    const counts = `${human(this.done, unit)}/${human(total, unit)} ${(fraction * 100).toFixed(0)}%`;
+    const counts = `${human(this.done, unit)}/${human(total, unit)} ${(fraction * 100).toFixed(0)}%${this.detail ? ` ${this.detail}` : ''}`;
     if (!bar) return `${label}: ${counts}${eta}`;
     const width = 24;
     const filled = Math.round(fraction * width);
