@@ -20,9 +20,11 @@ describe('when the OpenAPI document is fetched', () => {
     const doc = response.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/readyz', '/rerank', '/v1/jobs', '/v1/jobs/{id}', '/v1/models', '/v1/rerank', '/v2/rerank'].sort(),
+      ['/healthz', '/readyz', '/rerank', '/v1/jobs', '/v1/jobs/{id}', '/v1/models', '/v1/rerank', '/v2/rerank', '/v1/batches', '/v1/batches/{id}', '/v1/batches/{id}/results'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/jobs/{id}']).sort()).toEqual(['delete', 'get']);
+    expect(Object.keys(doc.paths['/v1/batches/{id}']).sort()).toEqual(['delete', 'get']);
+    expect(Object.keys(doc.paths['/v1/batches'].post.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson']);
     const requestSchema = (path: string) => doc.paths[path].post.requestBody.content['application/json'].schema;
     expect(requestSchema('/v1/rerank')).toEqual(rerankV1RequestSchema);
     expect(requestSchema('/v2/rerank')).toEqual(rerankV2RequestSchema);
