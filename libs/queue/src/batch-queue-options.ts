@@ -17,6 +17,8 @@ export interface BatchQueueOptions {
   maxLines?: number;
   /** Lines enqueued per Redis round trip (BullMQ addBulk). Default 500. */
   chunkSize?: number;
+  /** A chunk is also written once its lines hold this many characters, so long lines never pile up in memory. Default 4,000,000. */
+  chunkChars?: number;
   /** An upload holds its batch this long past its last chunk; then a re-sent upload may take over. Default 30000 ms. */
   uploadLeaseMs?: number;
   /** Longest wait of one tracker read on the queues' event streams. Default 1000 ms. */
@@ -35,6 +37,9 @@ export const BATCH_QUEUE_DEFAULTS = {
   // 10,863 in chunks of 2,000. Redis' per-job script dominates, so small chunks cost nothing
   // and keep each MULTI (which blocks Redis for other clients) short.
   chunkSize: 500,
+  // 500 lines at the request limits (1000 documents x 20000 characters) would be 10 GB; this
+  // bounds a chunk (and the one being written beside it) to a few MB of text.
+  chunkChars: 4_000_000,
   uploadLeaseMs: 30_000,
   trackerBlockMs: 1000,
 } satisfies Omit<FilledBatchQueueOptions, 'connection' | 'models'>;
@@ -42,7 +47,7 @@ export const BATCH_QUEUE_DEFAULTS = {
 export function fillBatchQueueOptions(options: BatchQueueOptions): FilledBatchQueueOptions {
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const filled = { ...BATCH_QUEUE_DEFAULTS, ...given } as FilledBatchQueueOptions;
-  for (const field of ['retentionSeconds', 'attempts', 'maxLines', 'chunkSize', 'uploadLeaseMs', 'trackerBlockMs'] as const) {
+  for (const field of ['retentionSeconds', 'attempts', 'maxLines', 'chunkSize', 'chunkChars', 'uploadLeaseMs', 'trackerBlockMs'] as const) {
     if (!Number.isInteger(filled[field]) || filled[field] < 1) throw new TypeError(`${field} must be a positive integer, got ${filled[field]}`);
   }
   if (!Number.isFinite(filled.backoffMs) || filled.backoffMs < 0) throw new TypeError(`backoffMs must be a non-negative number, got ${filled.backoffMs}`);

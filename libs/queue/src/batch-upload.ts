@@ -39,6 +39,7 @@ export class BatchUpload {
   readonly resumeFrom: number;
   private next: number;
   private pending: PendingLine[] = [];
+  private pendingChars = 0;
   /** The chunk being written while the next one is read: at most one, so chunks land in order. */
   private writing?: Promise<void>;
   private finished = false;
@@ -49,17 +50,13 @@ export class BatchUpload {
     this.next = args.resumeFrom;
   }
 
-  /** Index the next appended line gets. */
-  get nextIndex(): number {
-    return this.next;
-  }
-
   async append(input: BatchLineInput): Promise<void> {
-    const { maxLines, chunkSize } = this.args.options;
+    const { maxLines, chunkSize, chunkChars } = this.args.options;
     if (this.next >= maxLines) throw Errors.payloadTooLarge(`a batch holds at most ${maxLines} lines`);
     this.pending.push({ index: this.next, input });
     this.next += 1;
-    if (this.pending.length < chunkSize) return;
+    if ('job' in input) this.pendingChars += input.job.documents.reduce((sum, document) => sum + document.length, input.job.query.length);
+    if (this.pending.length < chunkSize && this.pendingChars < chunkChars) return;
     // Reading the next chunk overlaps Redis writing this one. Measured on 100,000 lines: the API
     // process and Redis each spend about 70 us of CPU per line, so overlapping lets both work at
     // once. The previous write is awaited first: chunks land in order and the request stream
@@ -67,6 +64,7 @@ export class BatchUpload {
     await this.writing;
     const chunk = this.pending;
     this.pending = [];
+    this.pendingChars = 0;
     this.writing = this.write(chunk);
     // Its failure is reported by the next await of it; this only keeps Node from calling it unhandled meanwhile.
     this.writing.catch(() => undefined);
@@ -77,6 +75,7 @@ export class BatchUpload {
     await this.writing;
     await this.write(this.pending);
     this.pending = [];
+    this.pendingChars = 0;
     const sealed = await this.args.store.seal(this.batchId, this.args.token);
     if (sealed < 0) throw this.lostBatch(sealed);
     this.finished = true;

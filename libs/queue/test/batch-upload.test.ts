@@ -58,6 +58,15 @@ describe('when an upload is appended and sealed', () => {
     await rerank.close();
   });
 
+  it('should write a chunk early once its lines hold chunkChars characters', async () => {
+    const { batchId, upload } = await batchQueue({ chunkSize: 500, chunkChars: 100 }).open('default');
+    const long = jobData({ priority: 'batch', documents: ['x'.repeat(60)] });
+    for (let i = 0; i < 4; i++) await upload!.append({ id: i, job: long });
+    // The fourth line started the second chunk's write only after the first chunk was written.
+    expect(await inspector.getJob(`${batchId}-1`)).toBeDefined();
+    await upload!.seal();
+  });
+
   it('should refuse lines past maxLines with payload_too_large', async () => {
     const { upload } = await batchQueue({ maxLines: 2 }).open('default');
     await upload!.append({ id: 1, job: jobData() });

@@ -64,7 +64,7 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
       }
       await upload.seal();
     } catch (error) {
-      await upload.abort();
+      await upload.abort().catch((abortError: Error) => request.log.warn({ err: abortError }, 'releasing a failed upload'));
       // Without a key nobody can resume it, and an over-long batch would fail again: stop it.
       if (idempotencyKey === undefined || (error as RerankPoolError).code === 'payload_too_large') {
         await batches.cancel(upload.batchId, request.tenant).catch((cancelError: Error) => request.log.warn({ err: cancelError }, 'cancelling a failed upload'));
