@@ -146,14 +146,17 @@ export class BatchQueue extends EventEmitter<BatchQueueEvents> {
   /**
    * Removes the lines not started yet. State is read first because `remove` also deletes a
    * finished job; a line finishing between the read and the remove is the one case where a
-   * computed line reads `cancelled` (consistently: its result is never recorded).
+   * computed line reads `cancelled` (consistently: its result is never recorded). A line
+   * without a job was staged by an upload that stopped before adding it (or was settled and
+   * removed meanwhile, which the settle script ignores).
    */
   private async cancelLines(batchId: string, queue: Queue, indexes: readonly number[]): Promise<void> {
     const jobIds = indexes.map((index) => lineJobId(batchId, index));
     const states = await Promise.all(jobIds.map((jobId) => queue.getJobState(jobId)));
     const waiting = indexes.filter((_, i) => NOT_STARTED.has(states[i]!));
     const removed = await Promise.all(waiting.map((index) => queue.remove(lineJobId(batchId, index))));
-    const cancelled = waiting.filter((_, i) => removed[i] === 1);
+    const jobless = indexes.filter((_, i) => states[i] === 'unknown');
+    const cancelled = [...waiting.filter((_, i) => removed[i] === 1), ...jobless];
     const ids = await this.store.lineIds(batchId, cancelled);
     await this.store.settle(
       batchId,

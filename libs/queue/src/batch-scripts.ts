@@ -5,7 +5,8 @@ type Arg = string | number | Buffer;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     batchOpen(...args: Arg[]): Result<[string, number], Context>;
-    batchFlush(...args: Arg[]): Result<number, Context>;
+    batchStage(...args: Arg[]): Result<number, Context>;
+    batchCommit(...args: Arg[]): Result<number, Context>;
     batchSeal(...args: Arg[]): Result<number, Context>;
     batchRelease(...args: Arg[]): Result<number, Context>;
     batchSettle(...args: Arg[]): Result<number, Context>;
@@ -54,6 +55,16 @@ local function holds_lease(token)
   local holder = redis.call('GET', lease)
   return not holder or holder == token
 end
+
+-- Why a chunk starting at 'start' may not be appended, or nil when it may.
+local function check_append(token, start)
+  if not holds_lease(token) then return -1 end
+  local m = redis.call('HMGET', meta, 'accepted', 'uploaded')
+  if not m[1] then return -2 end
+  if m[2] == '1' then return -3 end
+  if tonumber(m[1]) ~= start then return -4 end
+  return nil
+end
 `;
 
 /** ARGV: batchId, tenant, now, token, leaseMs, retentionSeconds -> [state, n] */
@@ -74,30 +85,46 @@ return {'resumed', tonumber(m[3])}
 `;
 
 /**
- * ARGV: token, start, count, lineBytes, idsJson, failuresJson, pairs, modelsJson, retentionSeconds, leaseMs
- * -> accepted lines, or -1 lease lost, -2 batch gone, -3 already sealed, -4 not contiguous.
- * Runs after the chunk's jobs were added: a line is recorded only once its job exists.
+ * Records a chunk's lines before their jobs are added, so a tracker that sees a line finish (on
+ * any replica) always finds its id, and a reconcile always finds its model. Idempotent: a
+ * resumed upload stages the same lines again at the same offsets.
+ * ARGV: token, start, lineBytes, idsJson, modelsJson, retentionSeconds, leaseMs
+ * -> lines staged, or -1 lease lost, -2 batch gone, -3 already sealed, -4 not contiguous.
  */
-const FLUSH = `${COMMON}
-if not holds_lease(ARGV[1]) then return -1 end
-local m = redis.call('HMGET', meta, 'accepted', 'uploaded')
-if not m[1] then return -2 end
-if m[2] == '1' then return -3 end
+const STAGE = `${COMMON}
 local start = tonumber(ARGV[2])
-if tonumber(m[1]) ~= start then return -4 end
-redis.call('SET', lease, ARGV[1], 'PX', ARGV[10])
-redis.call('APPEND', lines, ARGV[4])
-for i, id in ipairs(cjson.decode(ARGV[5])) do redis.call('HSET', ids, start + i - 1, id) end
-for _, failure in ipairs(cjson.decode(ARGV[6])) do
+local refused = check_append(ARGV[1], start)
+if refused then return refused end
+redis.call('SET', lease, ARGV[1], 'PX', ARGV[7])
+redis.call('SETRANGE', lines, start, ARGV[3])
+for i, id in ipairs(cjson.decode(ARGV[4])) do redis.call('HSET', ids, start + i - 1, id) end
+local staged = start + string.len(ARGV[3])
+if staged > tonumber(redis.call('HGET', meta, 'total')) then redis.call('HSET', meta, 'total', staged) end
+redis.call('HSET', meta, 'models', ARGV[5])
+expire_all(ARGV[6])
+return staged
+`;
+
+/**
+ * Commits a staged chunk once its jobs exist: rejected lines are settled with their errors and
+ * `accepted` moves past the chunk (a resumed upload starts there).
+ * ARGV: token, start, count, failuresJson, pairs, retentionSeconds, leaseMs -> accepted, or the codes of STAGE.
+ */
+const COMMIT = `${COMMON}
+local start = tonumber(ARGV[2])
+local refused = check_append(ARGV[1], start)
+if refused then return refused end
+redis.call('SET', lease, ARGV[1], 'PX', ARGV[7])
+for _, failure in ipairs(cjson.decode(ARGV[4])) do
   if redis.call('SETBIT', settled, failure[1], 1) == 0 then
     redis.call('HSET', results, failure[1], failure[2])
     redis.call('HINCRBY', meta, 'failed', 1)
   end
 end
 local accepted = start + tonumber(ARGV[3])
-redis.call('HSET', meta, 'accepted', accepted, 'total', accepted, 'models', ARGV[8])
-redis.call('HINCRBY', meta, 'pairs_total', ARGV[7])
-expire_all(ARGV[9])
+redis.call('HSET', meta, 'accepted', accepted)
+redis.call('HINCRBY', meta, 'pairs_total', ARGV[5])
+expire_all(ARGV[6])
 return accepted
 `;
 
@@ -105,7 +132,7 @@ return accepted
 const SEAL = `${COMMON}
 if not holds_lease(ARGV[1]) then return -1 end
 if redis.call('EXISTS', meta) == 0 then return -2 end
-redis.call('HSET', meta, 'uploaded', 1)
+redis.call('HSET', meta, 'uploaded', 1, 'total', redis.call('HGET', meta, 'accepted'))
 redis.call('DEL', lease)
 -- A sealed batch lives until it finishes, however long its lines wait for workers.
 for i = 1, 5 do redis.call('PERSIST', KEYS[i]) end
@@ -132,7 +159,8 @@ return 1
 
 /**
  * ARGV: now, retentionSeconds, batchId -> ['ok', 0] | ['busy', leaseTtlMs] | ['gone', 0].
- * Marks the batch cancelled; a partial upload nobody is sending any more is sealed as it stands.
+ * Marks the batch cancelled; a partial upload nobody is sending any more is sealed as it stands,
+ * staged lines included (the cancel settles those whose jobs never came).
  */
 const CANCEL = `${COMMON}
 if redis.call('EXISTS', meta) == 0 then return {'gone', 0} end
@@ -148,6 +176,6 @@ return {'ok', 0}
 
 /** Registers the scripts on a client (EVALSHA, loaded on first use). */
 export function defineBatchScripts(redis: Redis): void {
-  const scripts = { batchOpen: OPEN, batchFlush: FLUSH, batchSeal: SEAL, batchRelease: RELEASE, batchSettle: SETTLE, batchCancel: CANCEL };
+  const scripts = { batchOpen: OPEN, batchStage: STAGE, batchCommit: COMMIT, batchSeal: SEAL, batchRelease: RELEASE, batchSettle: SETTLE, batchCancel: CANCEL };
   for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys: BATCH_KEY_COUNT, lua });
 }

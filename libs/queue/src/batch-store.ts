@@ -8,8 +8,10 @@ export interface BatchState {
   id: string;
   tenant: string;
   status: BatchStatus;
-  /** Lines accepted so far; final once `uploaded`. */
+  /** Lines staged so far (their ids and models recorded); final once `uploaded`. */
   total: number;
+  /** Lines whose jobs are known to exist: a resumed upload continues from here. */
+  accepted: number;
   completed: number;
   failed: number;
   cancelled: number;
@@ -47,6 +49,7 @@ function stateOf(batchId: string, hash: Record<string, string>): BatchState {
     tenant: hash.tenant ?? '',
     status: 'queued',
     total: number('total'),
+    accepted: number('accepted'),
     completed: number('completed'),
     failed: number('failed'),
     cancelled: number('cancelled'),
@@ -98,22 +101,27 @@ export class BatchStore {
     return { state, value };
   }
 
-  flush(
-    batchId: string,
-    token: string,
-    chunk: { start: number; lineBytes: Buffer; ids: string[]; failures: [number, string][]; pairs: number; models: readonly string[] },
-    leaseMs: number,
-  ): Promise<number> {
-    return this.redis.batchFlush(
+  stage(batchId: string, token: string, chunk: { start: number; lineBytes: Buffer; ids: string[]; models: readonly string[] }, leaseMs: number): Promise<number> {
+    return this.redis.batchStage(
       ...this.keys(batchId),
       token,
       chunk.start,
-      chunk.lineBytes.length,
       chunk.lineBytes,
       JSON.stringify(chunk.ids),
+      JSON.stringify(chunk.models),
+      this.retentionSeconds,
+      leaseMs,
+    );
+  }
+
+  commit(batchId: string, token: string, chunk: { start: number; count: number; failures: [number, string][]; pairs: number }, leaseMs: number): Promise<number> {
+    return this.redis.batchCommit(
+      ...this.keys(batchId),
+      token,
+      chunk.start,
+      chunk.count,
       JSON.stringify(chunk.failures),
       chunk.pairs,
-      JSON.stringify(chunk.models),
       this.retentionSeconds,
       leaseMs,
     );
@@ -144,7 +152,7 @@ export class BatchStore {
     await execOrThrow(pipeline);
   }
 
-  /** The model byte of every accepted line. */
+  /** The model byte of every staged line. */
   async lineBytes(batchId: string): Promise<Buffer> {
     return (await this.redis.getBuffer(this.keys(batchId)[1]!)) ?? Buffer.alloc(0);
   }

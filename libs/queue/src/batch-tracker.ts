@@ -103,12 +103,14 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
       for (const [model, indexes] of byModel) {
         const queue = this.queueForModel(state.models[model - 1]!);
         if (!queue) continue;
-        // A line without a job was settled meanwhile (its job removed), removed by a cancel, or
-        // its job expired unseen; the settle script ignores the first case.
-        const missing = (id: unknown, index: number): Settlement =>
-          state.cancelledAt !== undefined
-            ? { index, outcome: 'cancelled', line: errorLine(id, index, Errors.lineCancelled(batchId)), pairs: 0 }
-            : { index, outcome: 'failed', line: errorLine(id, index, Errors.internal(`the job of line ${index} expired before its result was recorded`)), pairs: 0 };
+        // A line without a job was settled meanwhile (the settle script then ignores this), was
+        // removed by a cancel, is staged by an upload that has not added it yet, or expired unseen.
+        const missing = (id: unknown, index: number): Settlement | undefined => {
+          if (state.cancelledAt !== undefined) return { index, outcome: 'cancelled', line: errorLine(id, index, Errors.lineCancelled(batchId)), pairs: 0 };
+          if (index >= state.accepted) return undefined;
+          const lost = Errors.internal(`the job of line ${index} expired before its result was recorded`);
+          return { index, outcome: 'failed', line: errorLine(id, index, lost), pairs: 0 };
+        };
         for (let i = 0; i < indexes.length; i += CHUNK) await this.settleLines(queue, batchId, indexes.slice(i, i + CHUNK), missing);
       }
     }
@@ -225,7 +227,7 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
     queue: Queue,
     batchId: string,
     indexes: readonly number[],
-    missing?: (id: unknown, index: number) => Settlement,
+    missing?: (id: unknown, index: number) => Settlement | undefined,
   ): Promise<void> {
     const open = await this.store.unsettled(batchId, indexes);
     if (open.length === 0) return;
@@ -238,7 +240,8 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
     open.forEach((index, i) => {
       const fields = jobs[i]!;
       if (fields.every((value) => value === null)) {
-        if (missing) settlements.push(missing(JSON.parse(ids[i] ?? 'null'), index));
+        const settlement = missing?.(JSON.parse(ids[i] ?? 'null'), index);
+        if (settlement) settlements.push(settlement);
         return;
       }
       const settlement = settlementFromJob(jobIds[i]!, index, ids[i] ?? null, fields);

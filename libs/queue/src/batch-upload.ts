@@ -28,10 +28,11 @@ export interface BatchUploadArgs {
 }
 
 /**
- * Feeds one upload into a batch, a chunk at a time: the chunk's jobs go to their queues with
- * one `addBulk` per model, then one script records the chunk (line models, ids, rejected lines'
- * errors, counters) and renews the lease. Jobs first, record second: a crash in between leaves
- * jobs that a resumed upload re-adds under the same derived ids, which BullMQ ignores.
+ * Feeds one upload into a batch, a chunk at a time, in three steps: stage (line ids and models),
+ * add the jobs (one `addBulk` per model), commit (rejected lines' errors, `accepted`). A line is
+ * thus known before its job can finish, and counted as accepted only once its job exists. A
+ * crash between steps is repaired by the resumed upload, which stages and adds the same lines
+ * again under the same derived ids (BullMQ ignores ids it has).
  */
 export class BatchUpload {
   readonly batchId: string;
@@ -113,13 +114,11 @@ export class BatchUpload {
       jobs.push({ name: 'rerank', data: input.job, opts: this.jobOptions(index) });
       jobsByModel.set(model, jobs);
     }
+    const start = chunk[0]!.index;
+    const staged = await store.stage(this.batchId, this.args.token, { start, lineBytes, ids, models }, options.uploadLeaseMs);
+    if (staged < 0) throw this.lostBatch(staged);
     await Promise.all([...jobsByModel].map(([model, jobs]) => this.args.queueFor(model).addBulk(jobs)));
-    const accepted = await store.flush(
-      this.batchId,
-      this.args.token,
-      { start: chunk[0]!.index, lineBytes, ids, failures, pairs, models },
-      options.uploadLeaseMs,
-    );
+    const accepted = await store.commit(this.batchId, this.args.token, { start, count: chunk.length, failures, pairs }, options.uploadLeaseMs);
     if (accepted < 0) throw this.lostBatch(accepted);
   }
 

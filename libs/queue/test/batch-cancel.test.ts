@@ -1,7 +1,9 @@
 import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchQueue, queueNameForModel } from '../src/index.js';
+import { BatchStore } from '../src/batch-store.js';
 import { connection, deleteKeys, jobData, resultFor, uniquePrefix, until } from './helpers/redis.js';
 
 const prefix = uniquePrefix();
@@ -65,5 +67,25 @@ describe('when a batch is cancelled during its upload', () => {
     expect(cancelled).toMatchObject({ status: 'cancelled', total: 0, uploaded: true });
     expect(cancelled.finishedAt).toBeDefined();
     expect(await batches.open('default', 'big-upload')).toEqual({ batchId });
+  });
+});
+
+describe('when an upload stopped after staging lines but before adding their jobs', () => {
+  it('should cancel those lines too, so the batch still finishes', async () => {
+    const { batchId, upload } = await batches.open('default', 'crashed-upload');
+    await upload!.abort();
+    // What a process killed between the stage and addBulk steps leaves behind: staged lines, no jobs.
+    const redis = new Redis(connection);
+    const store = new BatchStore(redis, prefix, 60);
+    await store.open(batchId, 'default', 'crashed', 60_000);
+    expect(await store.stage(batchId, 'crashed', { start: 0, lineBytes: Buffer.from([1, 1, 1]), ids: ['"a"', '"b"', '"c"'], models: ['org/tiny'] }, 60_000)).toBe(3);
+    await store.release(batchId, 'crashed');
+    await redis.quit();
+
+    const cancelled = await batches.cancel(batchId, 'default');
+    expect(cancelled).toMatchObject({ status: 'cancelled', total: 3, accepted: 0, cancelled: 3 });
+    expect(cancelled.finishedAt).toBeDefined();
+    const results = await collect(await batches.results(batchId, 'default'));
+    expect(results.map((line) => [line.id, line.error.code])).toEqual([['a', 'cancelled'], ['b', 'cancelled'], ['c', 'cancelled']]);
   });
 });
