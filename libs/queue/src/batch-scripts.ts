@@ -164,6 +164,8 @@ return 1
  */
 const CANCEL = `${COMMON}
 if redis.call('EXISTS', meta) == 0 then return {'gone', 0} end
+-- A finished batch has nothing left to cancel and keeps its status.
+if redis.call('HEXISTS', meta, 'finished_at') == 1 then return {'ok', 0} end
 if redis.call('EXISTS', lease) == 1 then return {'busy', redis.call('PTTL', lease)} end
 if redis.call('HGET', meta, 'uploaded') ~= '1' then
   redis.call('HSET', meta, 'uploaded', 1)

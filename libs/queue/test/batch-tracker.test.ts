@@ -80,6 +80,7 @@ describe('when two API replicas track the same batch', () => {
     consumer();
     await until(async () => (await replicas[1]!.status(batchId, 'default')).finishedAt !== undefined, 20_000);
 
+    expect((await replicas[0]!.cancel(batchId, 'default')).status).toBe('completed');
     const state = await replicas[0]!.status(batchId, 'default');
     expect(state).toMatchObject({ status: 'completed', total: 120, completed: 108, failed: 12, cancelled: 0, pairsTotal: 240, pairsCompleted: 216 });
     expectLines(await collect(await replicas[1]!.results(batchId, 'default')), 120);
