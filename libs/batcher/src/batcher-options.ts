@@ -9,7 +9,7 @@ export class BatcherError extends Error {
 }
 
 export interface DynamicBatcherOptions {
-  /** Upper bound on rows x padded length of one batch. Default 8192. */
+  /** Upper bound on rows x padded length of one batch. Default 2048. */
   maxBatchTokens?: number;
   /** Upper bound on rows in one batch. Default 128. */
   maxBatchRows?: number;
@@ -42,7 +42,7 @@ export interface DynamicBatcherOptions {
 export type ResolvedBatcherOptions = Required<DynamicBatcherOptions>;
 
 export const BATCHER_DEFAULTS: ResolvedBatcherOptions = {
-  maxBatchTokens: 8192,
+  maxBatchTokens: 2048,
   maxBatchRows: 128,
   maxWaitMs: 5,
   maxInflight: 4,

@@ -11,7 +11,7 @@ describe('when no variable is set', () => {
     expect(config.workerConcurrency).toBe(8);
     expect(config.poolThreads).toBeGreaterThanOrEqual(1);
     expect(config.executionProvider).toBe('cpu');
-    expect(config.maxBatchTokens).toBe(8192);
+    expect(config.maxBatchTokens).toBe(2048);
     expect(config.maxBatchWaitMs).toBe(5);
     expect(config.maxDocuments).toBe(1000);
     expect(config.queuePrefix).toBe('rerank-pool');

@@ -17,7 +17,7 @@ export interface InferencePoolOptions {
   executionProvider?: ExecutionProvider;
   /** Longest pair in tokens, special tokens included. Default: the model's own limit. */
   maxLength?: number;
-  /** Token budget (rows x padded length) of one inference batch. Default 8192. */
+  /** Token budget (rows x padded length) of one inference batch. Default 2048 (measured, see README). */
   maxBatchTokens?: number;
   /** Row cap of one inference batch. Default 128. */
   maxBatchRows?: number;
@@ -39,7 +39,7 @@ export const DEFAULT_THREADS = Math.max(1, availableParallelism());
 
 export const POOL_DEFAULTS = {
   executionProvider: 'cpu' as ExecutionProvider,
-  maxBatchTokens: 8192,
+  maxBatchTokens: 2048,
   maxBatchRows: 128,
   minPaddingEfficiency: 0.95,
 };

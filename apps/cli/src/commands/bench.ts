@@ -18,10 +18,10 @@ export const usage = 'bench [--preset tinybert-l2|minilm-l6] [--queries N] [--do
 
 const PRESETS: readonly SynthPresetName[] = ['tinybert-l2', 'minilm-l6'];
 // Sized so each measured phase takes roughly 15-30 s on 2 cores.
-const DEFAULT_QUERIES: Record<string, number> = { 'tinybert-l2': 240, 'minilm-l6': 24 };
+const DEFAULT_QUERIES: Record<string, number> = { 'tinybert-l2': 240, 'minilm-l6': 48 };
 const DEFAULT_DOCS = 30;
 const LATENCY_SAMPLES = 40;
-const BATCH = { maxBatchTokens: 8192, maxBatchRows: 128, minPaddingEfficiency: 0.95 };
+const BATCH = { maxBatchTokens: 2048, maxBatchRows: 128, minPaddingEfficiency: 0.95 };
 
 export interface BenchReport {
   preset: string;
@@ -53,7 +53,7 @@ async function measureLimit(workload: RerankRequest[], modelDir: string): Promis
   const results: Record<string, number> = {};
   let best: LoopResult | undefined;
   for (const layout of layouts) {
-    for (const maxBatchTokens of [2048, BATCH.maxBatchTokens]) {
+    for (const maxBatchTokens of [2048, 8192]) {
       const result = await runBareLoop(workload, { modelDir, order: 'sorted', ...layout, ...BATCH, maxBatchTokens });
       const name = `${layout.sessions}x${layout.intraOpThreads}@${maxBatchTokens}`;
       results[name] = result.pairsPerSecond;
@@ -136,7 +136,6 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, conc
     QUEUE_PREFIX: prefix,
     RERANK_MODELS: modelDir,
     WORKER_CONCURRENCY: String(Math.max(concurrency, 8)),
-    MAX_BATCH_TOKENS: String(BATCH.maxBatchTokens),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'warn',
