@@ -1,55 +1,30 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '@rerank-pool/api';
-import { loadConfig } from '@rerank-pool/config';
-import { InferencePool } from '@rerank-pool/model-runtime';
-import { createRng, synthesizeModel, syntheticText } from '@rerank-pool/model-synth';
-import { deleteKeysWithPrefix } from '@rerank-pool/queue';
-import { RerankWorker } from '@rerank-pool/worker';
+import type { InferencePool } from '@rerank-pool/model-runtime';
+import { createRng, syntheticText } from '@rerank-pool/model-synth';
 import { runCli } from './run-cli.js';
+import { startInProcessService, type InProcessService } from './support/in-process-service.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CLI = fileURLToPath(new URL('../../../bin/rerank-pool.js', import.meta.url));
 const TOLERANCE = 1e-4;
 
 /** `submit` against the whole service in this process: API, real worker, real (synthetic) model. */
 describe('when rerank-pool submit runs against the API and a real worker', () => {
-  const prefix = `rp-test-submit-${randomBytes(4).toString('hex')}`;
   const rng = createRng(7);
+  let service: InProcessService;
   let root: string;
-  let app: FastifyInstance;
-  let worker: RerankWorker;
   let local: InferencePool;
   let base: string;
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'rp-submit-'));
-    const modelDir = join(root, 'synthetic-tiny');
-    await synthesizeModel({ preset: 'tiny', outDir: modelDir, seed: 5 });
-    const config = loadConfig({ REDIS_URL, QUEUE_PREFIX: prefix, RERANK_MODELS: modelDir, POOL_THREADS: '1', WORKER_CONCURRENCY: '8', LOG_LEVEL: 'silent' });
-    worker = await RerankWorker.start({ config, logger: { info() {}, warn() {}, error() {} } });
-    app = await buildApi({ config, logger: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    local = await InferencePool.open({ modelDir, threads: 1 });
+    service = await startInProcessService({ POOL_THREADS: '1', WORKER_CONCURRENCY: '8' });
+    ({ root, local, base } = service);
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await worker?.close();
-    await local?.close();
-    const redis = new Redis(REDIS_URL);
-    await deleteKeysWithPrefix(redis, prefix);
-    await redis.quit();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => service?.close());
 
   const passage = () => syntheticText(rng, 3 + Math.floor(rng() * 40));
 

@@ -1,68 +1,35 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CohereClient, CohereClientV2 } from 'cohere-ai';
-import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '@rerank-pool/api';
 import type { BatchStats } from '@rerank-pool/batcher';
-import { loadConfig } from '@rerank-pool/config';
-import { InferencePool } from '@rerank-pool/model-runtime';
-import { createRng, synthesizeModel, syntheticText } from '@rerank-pool/model-synth';
-import { deleteKeysWithPrefix, verifyWebhookSignature } from '@rerank-pool/queue';
-import { RerankWorker } from '@rerank-pool/worker';
+import type { InferencePool } from '@rerank-pool/model-runtime';
+import { createRng, syntheticText } from '@rerank-pool/model-synth';
+import { verifyWebhookSignature } from '@rerank-pool/queue';
+import type { RerankWorker } from '@rerank-pool/worker';
+import { startInProcessService, type InProcessService } from './support/in-process-service.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'test-webhook-secret';
 
 /** The whole service in this process, as `rerank-pool dev` runs it: API + real worker + real model. */
 describe('when clients call the API served by a real worker', () => {
-  const prefix = `rp-test-system-${randomBytes(4).toString('hex')}`;
   const rng = createRng(31);
-  let root: string;
-  let modelDir: string;
   const modelId = 'synthetic-tiny';
-  let app: FastifyInstance;
+  let service: InProcessService;
   let worker: RerankWorker;
   let local: InferencePool;
   let base: string;
   const batches: BatchStats[] = [];
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'rp-system-'));
-    modelDir = join(root, modelId);
-    await synthesizeModel({ preset: 'tiny', outDir: modelDir, seed: 21 });
-    const config = loadConfig({
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      RERANK_MODELS: modelDir,
-      POOL_THREADS: '2',
-      WORKER_CONCURRENCY: '16',
-      MAX_BATCH_WAIT_MS: '10',
-      WEBHOOK_SECRET: SECRET,
-      PORT: '0',
-      HOST: '127.0.0.1',
-    });
-    worker = await RerankWorker.start({ config, logger: { info() {}, warn() {}, error() {} } });
+    service = await startInProcessService(
+      { POOL_THREADS: '2', WORKER_CONCURRENCY: '16', MAX_BATCH_WAIT_MS: '10', WEBHOOK_SECRET: SECRET },
+      21,
+    );
+    ({ worker, local, base } = service);
     worker.onBatch((_, stats) => batches.push(stats));
-    app = await buildApi({ config, logger: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    local = await InferencePool.open({ modelDir, threads: 1 });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await worker?.close();
-    await local?.close();
-    const redis = new Redis(REDIS_URL);
-    await deleteKeysWithPrefix(redis, prefix);
-    await redis.quit();
-    await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => service?.close());
 
   const post = async (path: string, body: unknown) => {
     const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

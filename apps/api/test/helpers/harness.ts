@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '@rerank-pool/config';
 import type { Config } from '@rerank-pool/config';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
-import { checkDeadline, queueNameForModel, redisOptionsFromUrl } from '@rerank-pool/queue';
+import { checkDeadline, deleteKeysWithPrefix, queueNameForModel, redisOptionsFromUrl } from '@rerank-pool/queue';
 import { buildApi } from '../../src/index.js';
 
 export const MODEL = 'test-org/tiny-reranker';
@@ -53,12 +53,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
 
 export async function deleteKeys(prefix: string): Promise<void> {
   const redis = new Redis(connection);
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (found.length > 0) await redis.del(...found);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, prefix);
   await redis.quit();
 }
 

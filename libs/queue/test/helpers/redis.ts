@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '../../src/index.js';
+import { deleteKeysWithPrefix, redisOptionsFromUrl } from '../../src/index.js';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 
 export const connection = redisOptionsFromUrl(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -12,12 +12,7 @@ export function uniquePrefix(): string {
 
 export async function deleteKeys(prefix: string): Promise<void> {
   const redis = new Redis(connection);
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    if (found.length > 0) await redis.del(...found);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, prefix);
   await redis.quit();
 }
 
