@@ -96,7 +96,17 @@ export class RerankWorker {
         const consumer = new Worker<RerankJobData, RerankJobResult>(
           queueNameForModel(resolved.id),
           (job: Job<RerankJobData>) => scorer.process(job),
-          { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: false, name: workerId },
+          {
+            connection,
+            prefix: config.queuePrefix,
+            concurrency: config.workerConcurrency,
+            autorun: false,
+            name: workerId,
+            // A live worker renews its locks every lockDuration/2; the stalled check, run as often
+            // as a lock lasts, hands the jobs of a crashed worker to the others (invariant 3).
+            lockDuration: config.workerLockMs,
+            stalledInterval: config.workerLockMs,
+          },
         );
         consumer.on('error', (error) => logger.error('queue consumer error', { model: resolved.id, err: error.message }));
         // Failed attempts are logged by the scorer, inside the job's span; a stall happens outside it.

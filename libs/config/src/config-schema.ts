@@ -44,8 +44,16 @@ export const configSchema = {
   workerConcurrency: withDefault({
     env: 'WORKER_CONCURRENCY',
     doc: 'Jobs a worker process holds at once; their pairs are batched together',
-    default: '8',
+    // The bench's pipeline numbers (README, Performance) were measured with 32: enough jobs
+    // in flight that the batcher always has rows of similar length to merge.
+    default: '32',
     parse: integer(1),
+  }),
+  workerLockMs: withDefault({
+    env: 'WORKER_LOCK_MS',
+    doc: "How long a worker's claim on a job lasts unrenewed: a crashed worker's jobs return to the queue after about this long",
+    default: '30000',
+    parse: integer(1000),
   }),
   poolThreads: withDefault({
     env: 'POOL_THREADS',

@@ -8,7 +8,7 @@ describe('when no variable is set', () => {
     expect(config.port).toBe(8080);
     expect(config.host).toBe('0.0.0.0');
     expect(config.rerankModels).toEqual(['cross-encoder/ms-marco-MiniLM-L-6-v2']);
-    expect(config.workerConcurrency).toBe(8);
+    expect(config.workerConcurrency).toBe(32);
     expect(config.poolThreads).toBeGreaterThanOrEqual(1);
     expect(config.executionProvider).toBe('cpu');
     expect(config.maxBatchTokens).toBe(2048);
