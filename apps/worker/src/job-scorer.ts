@@ -84,7 +84,8 @@ export class JobScorer {
           traceLink: jobLink,
           onProgress: (done, total) => {
             const now = Date.now();
-            if (done < total && now - lastProgress < PROGRESS_INTERVAL_MS) return;
+            // Completion itself reads as progress 1; writing it too would cost every job a round trip.
+            if (done === total || now - lastProgress < PROGRESS_INTERVAL_MS) return;
             lastProgress = now;
             void job.updateProgress(done / total).catch(() => undefined);
           },

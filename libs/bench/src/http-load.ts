@@ -16,11 +16,14 @@ export interface HttpLoadResult {
   pairsPerSecond: number;
   /** Per-request latency in ms, in completion order. */
   latenciesMs: number[];
+  /** Per-request time the worker spent on it (tokenize + batch + inference), as the API reports it. */
+  inferenceMs: number[];
 }
 
 /** Sends every request of the workload to POST /v2/rerank with bounded concurrency. */
 export async function driveHttpLoad(workload: readonly RerankRequest[], options: HttpLoadOptions): Promise<HttpLoadResult> {
   const latenciesMs: number[] = [];
+  const inferenceMs: number[] = [];
   let next = 0;
   let pairs = 0;
   const started = performance.now();
@@ -33,14 +36,15 @@ export async function driveHttpLoad(workload: readonly RerankRequest[], options:
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: options.model, query: request.query, documents: request.documents }),
       });
-      const body = (await response.json()) as { results?: unknown[]; error?: { message: string } };
+      const body = (await response.json()) as { results?: unknown[]; error?: { message: string }; meta?: { timings_ms?: { inference?: number } } };
       if (!response.ok || !body.results) throw new Error(`POST /v2/rerank answered ${response.status}: ${body.error?.message ?? 'no results'}`);
       latenciesMs.push(performance.now() - sent);
+      inferenceMs.push(body.meta?.timings_ms?.inference ?? 0);
       pairs += request.documents.length;
       options.onProgress?.(latenciesMs.length, workload.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, workload.length) }, worker));
   const seconds = (performance.now() - started) / 1000;
-  return { pairs, seconds, pairsPerSecond: pairs / seconds, latenciesMs };
+  return { pairs, seconds, pairsPerSecond: pairs / seconds, latenciesMs, inferenceMs };
 }

@@ -32,6 +32,8 @@ export interface BenchReport {
   ratio: number;
   padding_efficiency: number;
   latency_ms: { p50: number; p95: number };
+  /** The same requests' latency minus the worker's own time: what HTTP, Redis and the queue cost. */
+  overhead_ms: { p50: number; p95: number };
   limit_layouts: Record<string, number>;
 }
 
@@ -99,6 +101,7 @@ export async function bench(argv: string[]): Promise<number> {
     ratio: round(pipeline.pairsPerSecond / limit.best.pairsPerSecond, 3),
     padding_efficiency: round(pipeline.paddingEfficiency, 3),
     latency_ms: { p50: round(pipeline.latency.p50), p95: round(pipeline.latency.p95) },
+    overhead_ms: { p50: round(pipeline.overhead.p50), p95: round(pipeline.overhead.p95) },
     limit_layouts: Object.fromEntries(Object.entries(limit.layouts).map(([k, v]) => [k, round(v)])),
   };
   if (json) {
@@ -113,6 +116,7 @@ export async function bench(argv: string[]): Promise<number> {
         `ratio pipeline/limit   ${report.ratio}`,
         `padding efficiency     ${report.padding_efficiency}`,
         `latency 1x20 idle      p50 ${report.latency_ms.p50} ms, p95 ${report.latency_ms.p95} ms`,
+        `  of which HTTP+queue  p50 ${report.overhead_ms.p50} ms, p95 ${report.overhead_ms.p95} ms`,
         '',
       ].join('\n'),
     );
@@ -124,6 +128,7 @@ interface PipelineResult {
   pairsPerSecond: number;
   paddingEfficiency: number;
   latency: { p50: number; p95: number };
+  overhead: { p50: number; p95: number };
 }
 
 /** The full service in this process, as `rerank-pool dev` runs it, on a Redis prefix of its own. */
@@ -160,11 +165,18 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, conc
     // Latency of one online request (1 query x 20 documents) on an idle pool, one at a time.
     const single = workload.flatMap((request) => ({ query: request.query, documents: request.documents.slice(0, 20) }));
     const samples: number[] = [];
+    const overheads: number[] = [];
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
       const one = await driveHttpLoad([single[i % single.length]!], { baseUrl, model, concurrency: 1 });
       samples.push(one.latenciesMs[0]!);
+      overheads.push(one.latenciesMs[0]! - one.inferenceMs[0]!);
     }
-    return { pairsPerSecond: load.pairsPerSecond, paddingEfficiency: real / padded, latency: { p50: percentile(samples, 50), p95: percentile(samples, 95) } };
+    return {
+      pairsPerSecond: load.pairsPerSecond,
+      paddingEfficiency: real / padded,
+      latency: { p50: percentile(samples, 50), p95: percentile(samples, 95) },
+      overhead: { p50: percentile(overheads, 50), p95: percentile(overheads, 95) },
+    };
   } finally {
     await app.close();
     await worker.close();
