@@ -13,6 +13,7 @@ import { RerankWorker } from '@rerank-pool/worker';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
 import { UsageError } from '../cli-error.js';
 import { ensureRedis } from '../local-redis.js';
+import { Progress } from '../progress.js';
 
 export const usage = 'bench [--preset tinybert-l2|minilm-l6] [--queries N] [--docs N] [--concurrency N] [--json]';
 
@@ -157,7 +158,9 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, conc
 
     await driveHttpLoad(workload.slice(0, Math.min(8, workload.length)), { baseUrl, model, concurrency });
     batches.length = 0;
-    const load = await driveHttpLoad(workload, { baseUrl, model, concurrency });
+    const progress = new Progress({ label: 'pipeline', total: workload.length, unit: 'requests' });
+    const load = await driveHttpLoad(workload, { baseUrl, model, concurrency, onProgress: (done) => progress.update(done) });
+    progress.finish();
     const real = batches.reduce((sum, b) => sum + b.realTokens, 0);
     const padded = batches.reduce((sum, b) => sum + b.paddedTokens, 0);
     log(`pipeline (HTTP -> Redis -> worker, ${concurrency} in flight): ${load.pairsPerSecond.toFixed(1)} pairs/s, padding ${(real / padded).toFixed(3)}, ${batches.length} batches`);
