@@ -21,6 +21,12 @@ type StreamEntry = [id: string, fields: string[]];
 const CHUNK = 500;
 const EVENTS_PER_READ = 2000;
 const RETRY_DELAY_MS = 1000;
+/**
+ * The shared cursor only tells a restarted tracker where to resume; a cursor up to this old
+ * replays a few events (settling is idempotent) or costs a reconcile, never a lost line. Saving
+ * it on every wake-up was one extra round trip per job event under online traffic.
+ */
+const CURSOR_SAVE_INTERVAL_MS = 1000;
 
 function compareStreamIds(a: string, b: string): number {
   const [aMs, aSeq] = a.split('-').map(Number) as [number, number];
@@ -118,6 +124,7 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
 
   private async loop(): Promise<void> {
     let cursors: Map<string, string> | undefined;
+    const savedAt = new Map<string, number>();
     while (!this.closed) {
       try {
         cursors ??= await this.startingCursors();
@@ -137,7 +144,10 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
           await this.apply(queue, entries);
           const last = entries[entries.length - 1]![0];
           cursors.set(streamKey, last);
-          await this.store.saveTrackerCursor(queue.name, last);
+          if (Date.now() - (savedAt.get(streamKey) ?? 0) >= CURSOR_SAVE_INTERVAL_MS) {
+            await this.store.saveTrackerCursor(queue.name, last);
+            savedAt.set(streamKey, Date.now());
+          }
         }
       } catch (error) {
         if (this.closed) break;
