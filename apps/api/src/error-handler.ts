@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { RerankPoolError, isRerankPoolError } from '@rerank-pool/contracts';
+import { RerankPoolError, errorDetail, isRerankPoolError } from '@rerank-pool/contracts';
 import type { ErrorBody, ErrorCode } from '@rerank-pool/contracts';
 
 type ValidationIssue = NonNullable<FastifyError['validation']>[number];
@@ -49,8 +49,7 @@ export function toRerankPoolError(error: FastifyError | Error): RerankPoolError 
 }
 
 export function errorBody(error: RerankPoolError): ErrorBody {
-  const body: ErrorBody = { error: { code: error.code, message: error.message } };
-  if (error.field !== undefined) body.error.field = error.field;
+  const body: ErrorBody = { error: errorDetail(error) };
   if (error.jobId !== undefined) body.error.job_id = error.jobId;
   return body;
 }

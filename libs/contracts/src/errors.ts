@@ -124,6 +124,13 @@ export const Errors = {
 // Prefixing the code keeps it readable in dashboards and lets the API restore the typed error.
 const FAILURE_PATTERN = /^\[([a-z_]+)\](?:\{([^}]*)\})? ([\s\S]*)$/;
 
+/** The `{code, message, field?}` every error body and error line carries. */
+export function errorDetail(error: RerankPoolError): { code: ErrorCode; message: string; field?: string } {
+  const detail: { code: ErrorCode; message: string; field?: string } = { code: error.code, message: error.message };
+  if (error.field !== undefined) detail.field = error.field;
+  return detail;
+}
+
 /** The failure message a worker should throw (e.g. `new UnrecoverableError(encodeJobFailure(err))`). */
 export function encodeJobFailure(error: RerankPoolError): string {
   const field = error.field === undefined ? '' : `{${error.field}}`;

@@ -1,4 +1,5 @@
-import type { RerankResult } from './schemas/rerank.js';
+import type { RerankJobResult } from './job-data.js';
+import type { RerankMeta, RerankResult } from './schemas/rerank.js';
 
 export interface RankOptions {
   topN?: number;
@@ -20,4 +21,26 @@ export function rankResults(scores: readonly number[], options: RankOptions = {}
     if (options.documents) result.document = { text: options.documents[index] };
     return result;
   });
+}
+
+export interface RerankBodyOptions extends RankOptions {
+  /** Milliseconds from acceptance to answer, as the caller measured it. */
+  totalMs: number;
+}
+
+/**
+ * The `results` and `meta` of a finished rerank, shaped like Cohere's response. One builder for
+ * every place that answers with it (the sync routes, job status and webhooks, batch result
+ * lines), so they cannot drift apart.
+ */
+export function rerankBody(result: RerankJobResult, options: RerankBodyOptions): { results: RerankResult[]; meta: RerankMeta } {
+  return {
+    results: rankResults(result.scores, options),
+    meta: {
+      model: result.model,
+      billed_units: { search_units: 1 },
+      tokens: { input_tokens: result.inputTokens },
+      timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: options.totalMs },
+    },
+  };
 }

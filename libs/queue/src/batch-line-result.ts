@@ -1,4 +1,4 @@
-import { Errors, decodeJobFailure, parseRerankJobData, parseRerankJobResult, rankResults } from '@rerank-pool/contracts';
+import { Errors, decodeJobFailure, errorDetail, parseRerankJobData, parseRerankJobResult, rerankBody } from '@rerank-pool/contracts';
 import type { BatchResultLine, RerankPoolError } from '@rerank-pool/contracts';
 import type { Settlement } from './batch-store.js';
 
@@ -9,8 +9,7 @@ type JobFields = (string | null)[];
 
 /** The results line of a line that failed, was rejected at upload, or was cancelled. */
 export function errorLine(id: unknown, index: number, error: RerankPoolError): string {
-  const body: BatchResultLine = { id: id as string | number, index, error: { code: error.code, message: error.message } };
-  if (error.field !== undefined) body.error.field = error.field;
+  const body: BatchResultLine = { id: id as string | number, index, error: errorDetail(error) };
   return JSON.stringify(body);
 }
 
@@ -29,20 +28,12 @@ export function settlementFromJob(jobId: string, index: number, idJson: string |
     }
     const data = parseRerankJobData(JSON.parse(rawData ?? 'null'));
     const result = parseRerankJobResult(JSON.parse(returnvalue), data.documents.length);
-    const line: BatchResultLine = {
-      id: id as string | number,
-      index,
-      results: rankResults(result.scores, {
-        topN: data.response?.topN,
-        documents: data.response?.returnDocuments ? data.documents : undefined,
-      }),
-      meta: {
-        model: result.model,
-        billed_units: { search_units: 1 },
-        tokens: { input_tokens: result.inputTokens },
-        timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: Number(finishedOn) - Number(timestamp) },
-      },
-    };
+    const body = rerankBody(result, {
+      topN: data.response?.topN,
+      documents: data.response?.returnDocuments ? data.documents : undefined,
+      totalMs: Number(finishedOn) - Number(timestamp),
+    });
+    const line: BatchResultLine = { id: id as string | number, index, ...body };
     return { index, outcome: 'completed', line: JSON.stringify(line), pairs: data.documents.length };
   } catch (error) {
     const internal = Errors.internal(`job ${jobId} finished with an unreadable result: ${(error as Error).message}`, error);

@@ -1,4 +1,4 @@
-import { rankResults } from '@rerank-pool/contracts';
+import { errorDetail, rerankBody } from '@rerank-pool/contracts';
 import type { JobStatusBody } from '@rerank-pool/contracts';
 import type { RerankJobStatus } from './job-status.js';
 
@@ -13,27 +13,12 @@ export function toJobStatusBody(status: RerankJobStatus): JobStatusBody {
   if (status.finishedAt !== undefined) body.finished_at = new Date(status.finishedAt).toISOString();
   if (status.result && status.data) {
     const { response, documents } = status.data;
-    const { result } = status;
-    body.result = {
-      results: rankResults(result.scores, {
-        topN: response?.topN,
-        documents: response?.returnDocuments ? documents : undefined,
-      }),
-      meta: {
-        model: result.model,
-        billed_units: { search_units: 1 },
-        tokens: { input_tokens: result.inputTokens },
-        timings_ms: {
-          queue: result.timings.queueMs,
-          inference: result.timings.inferenceMs,
-          total: (status.finishedAt ?? status.createdAt) - status.createdAt,
-        },
-      },
-    };
+    body.result = rerankBody(status.result, {
+      topN: response?.topN,
+      documents: response?.returnDocuments ? documents : undefined,
+      totalMs: (status.finishedAt ?? status.createdAt) - status.createdAt,
+    });
   }
-  if (status.error) {
-    body.error = { code: status.error.code, message: status.error.message };
-    if (status.error.field !== undefined) body.error.field = status.error.field;
-  }
+  if (status.error) body.error = errorDetail(status.error);
   return body;
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { rankResults, rerankResponseSchema, rerankV1RequestSchema, rerankV2RequestSchema } from '@rerank-pool/contracts';
+import { rerankBody, rerankResponseSchema, rerankV1RequestSchema, rerankV2RequestSchema } from '@rerank-pool/contracts';
 import type { RerankRequest, RerankResponse } from '@rerank-pool/contracts';
 import { documentText, toJobPriority } from '../rerank-input.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
@@ -32,17 +32,12 @@ export const rerankRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
           request.tenant,
           traceCarrier(request.headers),
         );
-        return {
-          id: jobId,
-          results: rankResults(result.scores, { topN: body.top_n, documents: body.return_documents ? documents : undefined }),
-          meta: {
-            api_version: { version },
-            model: result.model,
-            billed_units: { search_units: 1 },
-            tokens: { input_tokens: result.inputTokens },
-            timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: totalMs },
-          },
-        };
+        const { results, meta } = rerankBody(result, {
+          topN: body.top_n,
+          documents: body.return_documents ? documents : undefined,
+          totalMs,
+        });
+        return { id: jobId, results, meta: { api_version: { version }, ...meta } };
       },
     });
   }
