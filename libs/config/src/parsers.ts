@@ -37,33 +37,25 @@ export function nonEmptyString(raw: string): string {
   return value;
 }
 
-export function redisUrl(raw: string): string {
-  const value = raw.trim();
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ParseProblem(`must be a redis:// or rediss:// URL, got ${shown(raw)}`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ParseProblem(`must use redis:// or rediss://, got ${url.protocol}//`);
-  }
-  return value;
+/** A URL whose scheme is one of `schemes`; `article` reads right before the first ("an http://"). */
+function url(schemes: readonly string[], article: 'a' | 'an'): Parser<string> {
+  const named = schemes.map((scheme) => `${scheme}://`).join(' or ');
+  return (raw) => {
+    const value = raw.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ParseProblem(`must be ${article} ${named} URL, got ${shown(raw)}`);
+    }
+    if (!schemes.includes(parsed.protocol.slice(0, -1))) throw new ParseProblem(`must use ${named}, got ${parsed.protocol}//`);
+    return value;
+  };
 }
 
-export function httpUrl(raw: string): string {
-  const value = raw.trim();
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ParseProblem(`must be an http:// or https:// URL, got ${shown(raw)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ParseProblem(`must use http:// or https://, got ${url.protocol}//`);
-  }
-  return value;
-}
+export const redisUrl = url(['redis', 'rediss'], 'a');
+
+export const httpUrl = url(['http', 'https'], 'an');
 
 export function commaList(raw: string): string[] {
   const items = raw.split(',').map((item) => item.trim());

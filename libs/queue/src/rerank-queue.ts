@@ -79,8 +79,10 @@ export class RerankQueue {
    * thousand by design, and online requests run before them anyway.
    */
   async depth(): Promise<number> {
-    const counts = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed');
-    const batchLines = await this.queue.getCountsPerPriority([BATCH_LINE_PRIORITY]);
+    const [counts, batchLines] = await Promise.all([
+      this.queue.getJobCounts('waiting', 'prioritized', 'delayed'),
+      this.queue.getCountsPerPriority([BATCH_LINE_PRIORITY]),
+    ]);
     return Object.values(counts).reduce((sum, count) => sum + count, 0) - (batchLines[BATCH_LINE_PRIORITY] ?? 0);
   }
 
@@ -115,11 +117,6 @@ export class RerankQueue {
   /** Resolves with the job's result, or rejects with its failure or a `timeout` error naming it. */
   waitForResult(jobId: string, documentCount: number, timeoutMs: number): Promise<RerankJobResult> {
     return this.waiter.wait(jobId, documentCount, timeoutMs);
-  }
-
-  /** Redis answers (for `/readyz`). */
-  async ping(): Promise<void> {
-    await this.redis.ping();
   }
 
   /**
