@@ -1,3 +1,5 @@
+import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
+
 export class BatcherError extends Error {
   readonly code: 'BATCHER_INVALID_OPTION' | 'BATCHER_CLOSED' | 'BATCHER_ABORTED';
 
@@ -42,12 +44,10 @@ export interface DynamicBatcherOptions {
 export type ResolvedBatcherOptions = Required<DynamicBatcherOptions>;
 
 export const BATCHER_DEFAULTS: ResolvedBatcherOptions = {
-  maxBatchTokens: 2048,
-  maxBatchRows: 128,
+  ...DEFAULT_BATCH_BUDGET,
   maxWaitMs: 5,
   maxInflight: 4,
   numLabels: 1,
-  minPaddingEfficiency: 0.95,
   parallelism: 1,
 };
 

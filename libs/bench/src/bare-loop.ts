@@ -36,23 +36,15 @@ export interface LoopResult {
   paddingEfficiency: number;
 }
 
+/** Each request's documents cut in arrival order, request by request, with no padding floor. */
 function arrivalBatches(workload: readonly RerankRequest[], options: BareLoopOptions, lengths: number[]): PlannedBatch[] {
   const batches: PlannedBatch[] = [];
-  let next = 0;
+  let first = 0;
   for (const request of workload) {
-    let rows: number[] = [];
-    let longest = 0;
-    for (let i = 0; i < request.documents.length; i++, next++) {
-      const wouldBe = Math.max(longest, lengths[next]!) * (rows.length + 1);
-      if (rows.length > 0 && (wouldBe > options.maxBatchTokens || rows.length >= options.maxBatchRows)) {
-        batches.push({ rows, paddedLength: longest });
-        rows = [];
-        longest = 0;
-      }
-      rows.push(next);
-      longest = Math.max(longest, lengths[next]!);
-    }
-    if (rows.length) batches.push({ rows, paddedLength: longest });
+    const own = lengths.slice(first, first + request.documents.length);
+    const plan = planBatches(own, { maxBatchTokens: options.maxBatchTokens, maxBatchRows: options.maxBatchRows, keepOrder: true });
+    for (const batch of plan) batches.push({ ...batch, rows: batch.rows.map((row) => first + row) });
+    first += own.length;
   }
   return batches;
 }

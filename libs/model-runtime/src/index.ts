@@ -5,7 +5,7 @@ export { describeModel, type ModelInfo } from './model-info.js';
 export { truncatePairLengths, type TruncationStrategy, type PairLengths } from './pair-truncation.js';
 export { PairEncoder, type PairEncodeOptions, type EncodedPair } from './pair-encoder.js';
 export { pack, view, gather, concat, pairLength, type PackedPairs, type RowRef } from './packed-pairs.js';
-export { planBatches, paddingEfficiency, type BatchBudget, type PlannedBatch } from './batch-planner.js';
+export { DEFAULT_BATCH_BUDGET, planBatches, paddingEfficiency, type BatchBudget, type PlannedBatch } from './batch-planner.js';
 export { relevanceScore, rawScore } from './scores.js';
 export { DEFAULT_THREADS, POOL_DEFAULTS, type InferencePoolOptions, type ResolvedPoolOptions } from './pool-options.js';
 export { InferencePool, type ScoreResult } from './inference-pool.js';

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { DEFAULT_BATCH_BUDGET } from './batch-planner.js';
 import { ModelRuntimeError } from './errors.js';
 import { isExecutionProvider, type ExecutionProvider } from './execution-provider.js';
 
@@ -39,9 +40,7 @@ export const DEFAULT_THREADS = Math.max(1, availableParallelism());
 
 export const POOL_DEFAULTS = {
   executionProvider: 'cpu' as ExecutionProvider,
-  maxBatchTokens: 2048,
-  maxBatchRows: 128,
-  minPaddingEfficiency: 0.95,
+  ...DEFAULT_BATCH_BUDGET,
 };
 
 function positiveInteger(name: string, value: number | undefined): void {

@@ -39,6 +39,16 @@ describe('when planning batches', () => {
     expect(planBatches(lengths, { maxBatchTokens: 8192, maxBatchRows: 128 }).length).toBeLessThan(plan.length);
   });
 
+  it('should cut rows in the order given when asked to keep it', () => {
+    const plan = planBatches([30, 10, 20, 40, 5], { maxBatchTokens: 60, maxBatchRows: 8, keepOrder: true });
+    expect(plan).toEqual([
+      { rows: [0, 1], paddedLength: 30 },
+      { rows: [2], paddedLength: 20 },
+      { rows: [3], paddedLength: 40 },
+      { rows: [4], paddedLength: 5 },
+    ]);
+  });
+
   it('should give a row longer than the budget a batch of its own', () => {
     const plan = planBatches([10, 600, 12], { maxBatchTokens: 256, maxBatchRows: 8 });
     expect(plan.map((batch) => batch.rows)).toEqual([[0, 2], [1]]);

@@ -7,6 +7,7 @@ import { buildApi } from '@rerank-pool/api';
 import { countPairs, driveHttpLoad, generateWorkload, percentile, runBareLoop, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
 import type { BatchStats } from '@rerank-pool/batcher';
 import { loadConfig } from '@rerank-pool/config';
+import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
 import { synthesizeModel, type SynthPresetName } from '@rerank-pool/model-synth';
 import { deleteKeysWithPrefix } from '@rerank-pool/queue';
 import { RerankWorker } from '@rerank-pool/worker';
@@ -22,7 +23,8 @@ const PRESETS: readonly SynthPresetName[] = ['tinybert-l2', 'minilm-l6'];
 const DEFAULT_QUERIES: Record<string, number> = { 'tinybert-l2': 240, 'minilm-l6': 48 };
 const DEFAULT_DOCS = 30;
 const LATENCY_SAMPLES = 40;
-const BATCH = { maxBatchTokens: 2048, maxBatchRows: 128, minPaddingEfficiency: 0.95 };
+// The service's own batch budget, so the limit and the naive baseline batch as the worker does.
+const BATCH = DEFAULT_BATCH_BUDGET;
 
 export interface BenchReport {
   preset: string;
