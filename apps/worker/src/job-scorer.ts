@@ -116,15 +116,12 @@ export class JobScorer {
       let truncated = 0;
       for (let i = 0; i < encoded.count; i++) if (encoded.truncated[i]) truncated++;
       span.setAttributes({ 'rerank.tokens': tokenCount(encoded), 'rerank.truncated_documents': truncated });
-      if (data.options.truncate === false) {
-        for (let i = 0; i < encoded.count; i++) {
-          if (encoded.truncated[i]) {
-            throw Errors.inputTooLong(
-              `document ${i} with the query exceeds the model's limit of ${this.pool.model.maxLength} tokens; set truncate: true to cut it`,
-              `documents[${i}]`,
-            );
-          }
-        }
+      const firstCut = encoded.truncated.indexOf(1);
+      if (data.options.truncate === false && firstCut >= 0) {
+        throw Errors.inputTooLong(
+          `document ${firstCut} with the query exceeds the model's limit of ${this.pool.model.maxLength} tokens; set truncate: true to cut it`,
+          `documents[${firstCut}]`,
+        );
       }
       return encoded;
     });

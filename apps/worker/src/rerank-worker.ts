@@ -18,10 +18,6 @@ interface ServedModel {
   consumer: Worker<RerankJobData, RerankJobResult>;
 }
 
-export interface WorkerEvents {
-  batch: (model: string, stats: BatchStats) => void;
-}
-
 /**
  * A worker process's share of the rerank pool: for each model, an inference pool, one
  * batcher shared by all of that model's active jobs, and a BullMQ consumer with

@@ -183,10 +183,11 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     const taken = splitForIdleThreads(ready.slice(0, free), this.options.parallelism - this.inflight);
     const takenRows = new Set(taken.flatMap((batch) => batch.rows));
     this.pending = this.pending.filter((row) => !takenRows.has(row));
-    this.pendingTokens = this.pending.reduce((sum, row) => sum + row.length, 0);
+    for (const row of takenRows) this.pendingTokens -= row.length;
     for (const batch of taken) void this.run(batch.rows);
     if (this.pending.length > 0 && this.inflight < this.options.maxInflight) {
-      const oldest = Math.min(...this.pending.map((row) => row.arrivedAt));
+      // Rows are appended in arrival order and filtering keeps it: the first waited longest.
+      const oldest = this.pending[0]!.arrivedAt;
       this.timer = setTimeout(() => this.flush(), Math.max(0, oldest + this.options.maxWaitMs - now));
       this.timer.unref();
     }
