@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { expect } from 'vitest';
+import { HubError } from '../src/index.js';
 import type { FakeRepo } from './fake-hub.js';
 
 export const COMMIT = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
@@ -43,4 +45,14 @@ export async function filesFromDir(dir: string): Promise<Record<string, Buffer>>
     files[relative(dir, path).split(sep).join('/')] = await readFile(path);
   }
   return files;
+}
+
+/** The HubError a promise rejects with; fails the test when it resolves or rejects otherwise. */
+export async function failureOf(promise: Promise<unknown>): Promise<HubError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HubError);
+  return error as HubError;
 }

@@ -1,16 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HubError, pullModel } from '../src/index.js';
+import { pullModel } from '../src/index.js';
 import { FakeHub } from './fake-hub.js';
-import { fakeRepo, tempDir } from './fixtures.js';
-
-async function failureOf(promise: Promise<unknown>): Promise<HubError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
-}
+import { failureOf, fakeRepo, tempDir } from './fixtures.js';
 
 describe('when the Hub answers with an error', () => {
   let hub: FakeHub;

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HubError, pullModel, resolveModelRef } from '../src/index.js';
+import { pullModel, resolveModelRef } from '../src/index.js';
 import { FakeHub } from './fake-hub.js';
-import { COMMIT, fakeRepo, tempDir } from './fixtures.js';
+import { COMMIT, failureOf, fakeRepo, tempDir } from './fixtures.js';
 
 const ID = 'org/offline-model';
 
@@ -14,15 +14,6 @@ async function deadEndpoint(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<HubError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
 }
 
 describe('when the Hub cannot be used', () => {
