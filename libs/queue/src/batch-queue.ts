@@ -12,6 +12,7 @@ import type { BatchState } from './batch-store.js';
 import { BatchTracker } from './batch-tracker.js';
 import { BatchUpload } from './batch-upload.js';
 import { queueNameForModel } from './queue-name.js';
+import { closeQueue } from './close-queue.js';
 
 export interface BatchQueueEvents {
   /** A background error of the tracker; it retries by itself. */
@@ -128,7 +129,7 @@ export class BatchQueue extends EventEmitter<BatchQueueEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.tracker?.close();
-      await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+      await Promise.allSettled([...this.queues.values()].map((queue) => closeQueue(queue)));
       await this.redis.quit().catch(() => this.redis.disconnect());
     })();
     return this.closing;

@@ -17,6 +17,8 @@ export { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 export type { WebhookJobData } from './webhook-job.js';
 export { signWebhookBody, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature.js';
 export { deleteKeysWithPrefix } from './delete-prefix.js';
+export { closeQueue } from './close-queue.js';
+export type { ClosableQueue } from './close-queue.js';
 export { BatchQueue } from './batch-queue.js';
 export type { BatchQueueEvents, OpenedBatch } from './batch-queue.js';
 export { BATCH_QUEUE_DEFAULTS } from './batch-queue-options.js';

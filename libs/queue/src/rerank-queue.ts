@@ -14,6 +14,7 @@ import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queu
 import { deleteTombstone, readTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
+import { closeQueue } from './close-queue.js';
 
 export interface EnqueueOptions {
   /** Same tenant + key -> same job, computed once (within the retention period). */
@@ -137,7 +138,7 @@ export class RerankQueue {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.waiter.close();
-      await Promise.allSettled([this.flows?.close(), this.queue.close()]);
+      await Promise.allSettled([this.flows && closeQueue(this.flows), closeQueue(this.queue)]);
       await this.redis.quit().catch(() => this.redis.disconnect());
     })();
     return this.closing;

@@ -9,6 +9,7 @@ import { toJobStatusBody } from './job-status-body.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from './webhook-signature.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
+import { closeQueue } from './close-queue.js';
 
 export interface WebhookDispatcherOptions {
   connection: RedisOptions;
@@ -67,7 +68,7 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.worker?.close();
-      await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+      await Promise.allSettled([...this.queues.values()].map((queue) => closeQueue(queue)));
       await this.redis?.quit().catch(() => this.redis?.disconnect());
     })();
     return this.closing;

@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
-import { queueNameForModel, redisOptionsFromUrl, WEBHOOK_QUEUE_NAME } from '@rerank-pool/queue';
+import { closeQueue, queueNameForModel, redisOptionsFromUrl, WEBHOOK_QUEUE_NAME } from '@rerank-pool/queue';
 import { createAuthenticator } from '../authenticator.js';
 import { errorBody } from '../error-handler.js';
 import type { RouteDeps } from '../route-deps.js';
@@ -34,7 +34,7 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
   // Connection errors reach the dashboard's own requests; ioredis reconnects meanwhile.
   for (const queue of queues) queue.on('error', () => {});
   app.addHook('onClose', async () => {
-    await Promise.allSettled(queues.map((queue) => queue.close()));
+    await Promise.allSettled(queues.map((queue) => closeQueue(queue)));
   });
 
   if (config.apiKeys && config.apiKeys.length > 0) {
