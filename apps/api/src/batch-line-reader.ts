@@ -4,7 +4,7 @@ import type { BatchLineInput } from '@rerank-pool/queue';
 import type { FastifyError } from 'fastify';
 import { fromValidation } from './error-handler.js';
 import type { NdjsonLine } from './ndjson-lines.js';
-import { documentText } from './rerank-input.js';
+import { inputFromCohere } from './rerank-input.js';
 import type { RerankService } from './rerank-service.js';
 
 /** A line of either upload format: NDJSON text (or its size, when too long) or an array element. */
@@ -59,20 +59,8 @@ export class BatchLineReader {
     if (!this.validate(value)) return { id, error: fromValidation(this.validate.errors ?? []) };
     const line = value as unknown as BatchLine;
     try {
-      const job = this.service.prepare(
-        {
-          model: line.model,
-          query: line.query,
-          documents: line.documents.map(documentText),
-          maxTokensPerDoc: line.max_tokens_per_doc,
-          // Like /v1/rerank (Cohere): long documents are truncated, not refused.
-          truncate: true,
-          priority: 'batch',
-          response: { topN: line.top_n, returnDocuments: line.return_documents },
-        },
-        this.tenant,
-        this.trace,
-      );
+      // Batch lines run at batch priority whatever they say: online traffic goes first.
+      const job = this.service.prepare(inputFromCohere(line, 'batch'), this.tenant, this.trace);
       return { id, job };
     } catch (error) {
       if (isRerankPoolError(error)) return { id, error };

@@ -1,4 +1,4 @@
-import type { JobPriority, RequestPriority } from '@rerank-pool/contracts';
+import type { JobPriority, RequestPriority, RerankDocument, RerankRequest } from '@rerank-pool/contracts';
 
 /** A rerank request once its wire format (Cohere, TEI, jobs) is stripped away. */
 export interface RerankInput {
@@ -21,6 +21,27 @@ export function toJobPriority(priority: RequestPriority | undefined, fallback: J
   return priority;
 }
 
-export function documentText(document: string | { text: string }): string {
+function documentText(document: RerankDocument): string {
   return typeof document === 'string' ? document : document.text;
+}
+
+/** The fields a synchronous request, an async job and a batch line share (all Cohere-shaped). */
+export type CohereShapedRequest = Pick<RerankRequest, 'model' | 'query' | 'documents' | 'top_n' | 'return_documents' | 'max_tokens_per_doc'>;
+
+export function inputFromCohere(
+  body: CohereShapedRequest,
+  priority: JobPriority,
+  extra: Pick<RerankInput, 'timeoutMs' | 'callbackUrl'> = {},
+): RerankInput {
+  return {
+    model: body.model,
+    query: body.query,
+    documents: body.documents.map(documentText),
+    maxTokensPerDoc: body.max_tokens_per_doc,
+    // Cohere truncates long documents instead of failing.
+    truncate: true,
+    priority,
+    response: { topN: body.top_n, returnDocuments: body.return_documents },
+    ...extra,
+  };
 }

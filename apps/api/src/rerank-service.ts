@@ -50,10 +50,14 @@ export class RerankService {
    * of offline batches take this path alone; they skip admission because they wait by design.
    */
   prepare(input: RerankInput, tenant: string, trace?: Record<string, string>, timeoutMs?: number): RerankJobData {
+    return this.jobFor(input, tenant, trace, timeoutMs).data;
+  }
+
+  private jobFor(input: RerankInput, tenant: string, trace?: Record<string, string>, timeoutMs?: number): { queue: RerankQueue; data: RerankJobData } {
     this.checkLimits(input);
     const queue = this.registry.queueFor(input.model);
     const createdAt = Date.now();
-    return {
+    const data: RerankJobData = {
       v: 1,
       model: queue.model,
       query: input.query,
@@ -67,6 +71,7 @@ export class RerankService {
       trace,
       response: input.response,
     };
+    return { queue, data };
   }
 
   private async admit(
@@ -75,8 +80,7 @@ export class RerankService {
     trace: Record<string, string> | undefined,
     timeoutMs?: number,
   ): Promise<{ queue: RerankQueue; data: RerankJobData }> {
-    const data = this.prepare(input, tenant, trace, timeoutMs);
-    const queue = this.registry.queueFor(data.model);
+    const { queue, data } = this.jobFor(input, tenant, trace, timeoutMs);
     const depth = await queue.depth();
     if (depth >= this.config.maxQueueDepth) {
       throw Errors.overloaded(

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { createJobRequestSchema, jobAcceptedSchema, jobParamsSchema, jobStatusSchema } from '@rerank-pool/contracts';
 import type { CreateJobRequest, JobAccepted, JobStatusBody } from '@rerank-pool/contracts';
 import { toJobStatusBody } from '@rerank-pool/queue';
-import { documentText, toJobPriority } from '../rerank-input.js';
+import { inputFromCohere, toJobPriority } from '../rerank-input.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -17,22 +17,10 @@ export const jobRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service, r
     },
     handler: async (request, reply): Promise<JobAccepted> => {
       const body = request.body;
-      const { jobId, created } = await service.submit(
-        {
-          model: body.model,
-          query: body.query,
-          documents: body.documents.map(documentText),
-          maxTokensPerDoc: body.max_tokens_per_doc,
-          truncate: true,
-          priority: toJobPriority(body.priority, 'batch'),
-          callbackUrl: body.callback_url,
-          response: { topN: body.top_n, returnDocuments: body.return_documents },
-        },
-        request.tenant,
-        body.idempotency_key,
-        traceCarrier(request.headers),
-      );
-      const status = created ? 'queued' : (await registry.findJob(jobId, request.tenant)).status.status;
+      const input = inputFromCohere(body, toJobPriority(body.priority, 'batch'), { callbackUrl: body.callback_url });
+      const { jobId, created } = await service.submit(input, request.tenant, body.idempotency_key, traceCarrier(request.headers));
+      // A resubmitted idempotency key answers with the existing job's current status.
+      const status = created ? 'queued' : (await registry.queueFor(body.model).getJob(jobId, request.tenant)).status;
       reply.status(202);
       return { id: jobId, status, status_url: `/v1/jobs/${jobId}` };
     },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { rerankBody, rerankResponseSchema, rerankV1RequestSchema, rerankV2RequestSchema } from '@rerank-pool/contracts';
 import type { RerankRequest, RerankResponse } from '@rerank-pool/contracts';
-import { documentText, toJobPriority } from '../rerank-input.js';
+import { inputFromCohere, toJobPriority } from '../rerank-input.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -17,24 +17,11 @@ export const rerankRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
       },
       handler: async (request): Promise<RerankResponse> => {
         const body = request.body;
-        const documents = body.documents.map(documentText);
-        const { jobId, result, totalMs } = await service.rerank(
-          {
-            model: body.model,
-            query: body.query,
-            documents,
-            maxTokensPerDoc: body.max_tokens_per_doc,
-            // Cohere truncates long documents instead of failing.
-            truncate: true,
-            priority: toJobPriority(body.priority, 'interactive'),
-            timeoutMs: body.timeout_ms,
-          },
-          request.tenant,
-          traceCarrier(request.headers),
-        );
+        const input = inputFromCohere(body, toJobPriority(body.priority, 'interactive'), { timeoutMs: body.timeout_ms });
+        const { jobId, result, totalMs } = await service.rerank(input, request.tenant, traceCarrier(request.headers));
         const { results, meta } = rerankBody(result, {
           topN: body.top_n,
-          documents: body.return_documents ? documents : undefined,
+          documents: body.return_documents ? input.documents : undefined,
           totalMs,
         });
         return { id: jobId, results, meta: { api_version: { version }, ...meta } };
