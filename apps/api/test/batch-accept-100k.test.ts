@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness } from './helpers/harness.js';
+import { createHarness, listenOnLoopback } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
 
 let harness: Harness;
@@ -9,8 +9,7 @@ const LINES = 100_000;
 
 beforeAll(async () => {
   harness = await createHarness();
-  await harness.app.listen({ host: '127.0.0.1', port: 0 });
-  port = (harness.app.server.address() as { port: number }).port;
+  port = await listenOnLoopback(harness.app);
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import type { ClientRequest } from 'node:http';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, startFixedScoreConsumer } from './helpers/harness.js';
+import { createHarness, listenOnLoopback, startFixedScoreConsumer } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
 import { readResults, waitForBatch } from './helpers/batches.js';
 
@@ -11,8 +11,7 @@ let port: number;
 
 beforeAll(async () => {
   harness = await createHarness();
-  await harness.app.listen({ host: '127.0.0.1', port: 0 });
-  port = (harness.app.server.address() as { port: number }).port;
+  port = await listenOnLoopback(harness.app);
 });
 
 afterAll(async () => {

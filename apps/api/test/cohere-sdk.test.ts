@@ -1,9 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import { CohereClient, CohereClientV2 } from 'cohere-ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RerankJobData } from '@rerank-pool/contracts';
-import { MODEL, createHarness, startFixedScoreConsumer } from './helpers/harness.js';
+import { MODEL, createHarness, listenOnLoopback, startFixedScoreConsumer } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
 
 let harness: Harness;
@@ -13,8 +12,7 @@ let baseUrl: string;
 beforeAll(async () => {
   harness = await createHarness();
   consumer = startFixedScoreConsumer(harness.prefix);
-  await harness.app.listen({ host: '127.0.0.1', port: 0 });
-  baseUrl = `http://127.0.0.1:${(harness.app.server.address() as AddressInfo).port}`;
+  baseUrl = `http://127.0.0.1:${await listenOnLoopback(harness.app)}`;
 });
 
 afterAll(async () => {

@@ -51,6 +51,12 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   };
 }
 
+/** Listens on a free loopback port, for tests that need real HTTP (streams, SDKs); returns the port. */
+export async function listenOnLoopback(app: FastifyInstance): Promise<number> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return (app.server.address() as { port: number }).port;
+}
+
 export async function deleteKeys(prefix: string): Promise<void> {
   const redis = new Redis(connection);
   await deleteKeysWithPrefix(redis, prefix);

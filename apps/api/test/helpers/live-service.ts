@@ -11,7 +11,7 @@ import type { DestinationStream } from '@rerank-pool/telemetry';
 import { RerankWorker } from '@rerank-pool/worker';
 import type { WorkerLogger } from '@rerank-pool/worker';
 import { buildApi } from '../../src/index.js';
-import { deleteKeys } from './harness.js';
+import { deleteKeys, listenOnLoopback } from './harness.js';
 
 export const quietLogger: WorkerLogger = { info() {}, warn() {}, error() {} };
 
@@ -64,12 +64,12 @@ export async function startLiveService(options: LiveServiceOptions = {}): Promis
   const app = await buildApi(
     options.apiLogDestination ? { config, metrics: apiMetrics, logDestination: options.apiLogDestination } : { config, metrics: apiMetrics, logger: false },
   );
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = await listenOnLoopback(app);
   return {
     app,
     worker,
     config,
-    base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+    base: `http://127.0.0.1:${port}`,
     modelId: basename(modelDir),
     apiMetrics,
     workerMetrics,
