@@ -76,7 +76,8 @@ export class JobScorer {
       const inputTokens = tokenCount(encoded);
       span.setAttribute('rerank.tokens', inputTokens);
       const jobLink = recordingSpanContext();
-      let lastProgress = 0;
+      // The first write waits an interval too: a job that finishes sooner needs no progress at all.
+      let lastProgress = Date.now();
       const logits = await withSpan('rerank.inference', { attributes: { 'rerank.pairs': encoded.count, 'rerank.tokens': inputTokens } }, () =>
         this.batcher.submit(encoded, {
           priority: data.priority,

@@ -61,6 +61,7 @@ export class BatchQueue extends EventEmitter<BatchQueueEvents> {
     const batchId = idempotencyKey === undefined ? newBatchId() : idempotentBatchId(tenant, idempotencyKey);
     const token = randomUUID();
     const { state, value } = await this.store.open(batchId, tenant, token, this.options.uploadLeaseMs);
+    this.tracker?.wake();
     if (state === 'sealed') return { batchId };
     if (state === 'busy') throw Errors.batchBusy(batchId, Math.max(1, Math.ceil(value / 1000)));
     // Ids are random or hash the tenant in, so another tenant's batch here means a broken invariant.

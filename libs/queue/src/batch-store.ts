@@ -187,6 +187,10 @@ export class BatchStore {
     return this.redis.zrange(keys.batchesRunning(this.prefix), 0, -1);
   }
 
+  async hasRunningBatches(): Promise<boolean> {
+    return (await this.redis.zcard(keys.batchesRunning(this.prefix))) > 0;
+  }
+
   async forgetRunning(batchId: string): Promise<void> {
     await this.redis.zrem(keys.batchesRunning(this.prefix), batchId);
   }

@@ -27,6 +27,11 @@ const RETRY_DELAY_MS = 1000;
  * it on every wake-up was one extra round trip per job event under online traffic.
  */
 const CURSOR_SAVE_INTERVAL_MS = 1000;
+/**
+ * With no batch running anywhere the tracker does not read the streams at all: under online
+ * traffic every job event would wake it for nothing. It asks whether a batch runs this often.
+ */
+const IDLE_CHECK_INTERVAL_MS = 1000;
 
 function compareStreamIds(a: string, b: string): number {
   const [aMs, aSeq] = a.split('-').map(Number) as [number, number];
@@ -55,6 +60,9 @@ function field(fields: readonly string[], name: string): string | undefined {
  *   it reads the state of every unsettled line of every running batch from its job. Reading
  *   states after the gap is detected sees every outcome the lost events carried.
  *
+ * - Idle: while no batch runs anywhere the streams are not read (see IDLE_CHECK_INTERVAL_MS);
+ *   the cursors kept meanwhile are checked for a gap like any other when a batch starts.
+ *
  * Settling copies the line's final results line into the batch, then removes the job, so a
  * batch's results live exactly as long as the batch and its documents leave Redis early.
  */
@@ -64,6 +72,7 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
   private readonly streams: Map<string, Queue>;
   private running?: Promise<void>;
   private closed = false;
+  private idleWait?: AbortController;
 
   constructor(
     private readonly store: BatchStore,
@@ -81,8 +90,14 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
     this.running ??= this.loop();
   }
 
+  /** Ends an idle wait now: a batch was just opened here. */
+  wake(): void {
+    this.idleWait?.abort();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.wake();
     // Cuts the blocking read short instead of waiting out its timeout.
     this.blocking.disconnect();
     await this.running;
@@ -125,8 +140,20 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
   private async loop(): Promise<void> {
     let cursors: Map<string, string> | undefined;
     const savedAt = new Map<string, number>();
+    let active = false;
+    let checkedAt = 0;
     while (!this.closed) {
       try {
+        if (Date.now() - checkedAt >= IDLE_CHECK_INTERVAL_MS) {
+          active = await this.store.hasRunningBatches();
+          checkedAt = Date.now();
+        }
+        if (!active) {
+          await this.idle();
+          // Woken or not, ask again: the cursors kept meanwhile are checked for a gap below.
+          checkedAt = 0;
+          continue;
+        }
         cursors ??= await this.startingCursors();
         if (await this.hasGap(cursors)) await this.reconcile();
         const streamKeys = [...cursors.keys()];
@@ -154,6 +181,17 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
         this.emit('error', error as Error);
         await sleep(RETRY_DELAY_MS, undefined, { ref: false });
       }
+    }
+  }
+
+  private async idle(): Promise<void> {
+    this.idleWait = new AbortController();
+    try {
+      await sleep(IDLE_CHECK_INTERVAL_MS, undefined, { ref: false, signal: this.idleWait.signal });
+    } catch {
+      // Woken early by `wake` or `close`.
+    } finally {
+      this.idleWait = undefined;
     }
   }
 

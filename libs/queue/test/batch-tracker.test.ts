@@ -95,8 +95,9 @@ describe('when lines finish while no tracker runs and their events are trimmed a
     first.startTracking();
     const redis = new Redis(connection);
     const cursorKey = `${prefix}:batch-tracker:${queueNameForModel(MODEL)}`;
-    await until(async () => (await redis.get(cursorKey)) !== null);
     const batchId = await upload(first, 40);
+    // A running batch wakes the tracker, which then starts its cursor at the stream's end.
+    await until(async () => (await redis.get(cursorKey)) !== null);
     await first.close();
 
     const worker = consumer();
@@ -111,6 +112,29 @@ describe('when lines finish while no tracker runs and their events are trimmed a
     await until(async () => (await second.status(batchId, 'default')).finishedAt !== undefined);
     expect(await second.status(batchId, 'default')).toMatchObject({ completed: 36, failed: 4 });
     expectLines(await collect(await second.results(batchId, 'default')), 40);
+  });
+});
+
+describe('when no batch is running', () => {
+  it('should leave the event streams alone (no cursor kept) until a batch is opened, then settle it', async () => {
+    const { prefix, batchQueue, consumer, inspector } = setup();
+    const batches = batchQueue();
+    batches.startTracking();
+    consumer();
+    const online = new Queue(queueNameForModel(MODEL), { connection, prefix });
+    closers.push(() => online.close());
+    for (let i = 0; i < 5; i++) await online.add('rerank', jobData({ query: String(i) }));
+    await until(async () => (await inspector.getJobCounts('completed')).completed === 5);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const redis = new Redis(connection);
+    closers.push(() => redis.quit());
+    const cursorKey = `${prefix}:batch-tracker:${queueNameForModel(MODEL)}`;
+    expect(await redis.get(cursorKey)).toBeNull();
+
+    const batchId = await upload(batches, 5);
+    await until(async () => (await batches.status(batchId, 'default')).finishedAt !== undefined);
+    expect(await redis.get(cursorKey)).not.toBeNull();
+    expectLines(await collect(await batches.results(batchId, 'default')), 5);
   });
 });
 
