@@ -42,7 +42,7 @@ export class RerankService {
       throw Errors.invalidRequest('callback_url needs the server to be configured with WEBHOOK_SECRET', 'callback_url');
     }
     const { queue, data } = await this.admit(input, tenant, trace);
-    return this.enqueue(queue, data, { idempotencyKey });
+    return this.enqueue(queue, { ...data, reportProgress: true }, { idempotencyKey });
   }
 
   /**

@@ -84,6 +84,7 @@ export class JobScorer {
           signal,
           traceLink: jobLink,
           onProgress: (done, total) => {
+            if (!data.reportProgress) return;
             const now = Date.now();
             // Completion itself reads as progress 1; writing it too would cost every job a round trip.
             if (done === total || now - lastProgress < PROGRESS_INTERVAL_MS) return;

@@ -27,6 +27,11 @@ export interface RerankJobData {
    * `top_n` and `return_documents`). Workers ignore it: they always score every document.
    */
   response?: { topN?: number; returnDocuments?: boolean };
+  /**
+   * True for jobs whose status a client polls (`POST /v1/jobs`): the worker then writes their
+   * progress. Synchronous requests and batch lines skip those Redis writes.
+   */
+  reportProgress?: boolean;
 }
 
 /** What a worker returns for a job (BullMQ `returnvalue`). Arrays are indexed like `documents`. */
@@ -119,6 +124,7 @@ export function parseRerankJobData(input: unknown): RerankJobData {
       topN: optional(response.topN, (value) => read.number(value, 'response.topN', true)),
       returnDocuments: response.returnDocuments === true ? true : undefined,
     },
+    reportProgress: data.reportProgress === true ? true : undefined,
   };
 }
 

@@ -30,6 +30,12 @@ describe('when a job payload is valid', () => {
   it('should return it', () => {
     expect(parseRerankJobData(JSON.parse(JSON.stringify(valid)))).toMatchObject(valid);
   });
+
+  it('should keep reportProgress only when it is true', () => {
+    expect(parseRerankJobData({ ...valid, reportProgress: true }).reportProgress).toBe(true);
+    expect(parseRerankJobData({ ...valid, reportProgress: 'yes' }).reportProgress).toBeUndefined();
+    expect(parseRerankJobData(valid).reportProgress).toBeUndefined();
+  });
 });
 
 describe('when a job payload is invalid', () => {
