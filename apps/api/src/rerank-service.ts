@@ -32,8 +32,7 @@ export class RerankService {
     const started = performance.now();
     const timeoutMs = input.timeoutMs ?? this.config.requestTimeoutMs;
     const { queue, data } = await this.admit(input, tenant, trace, timeoutMs);
-    const { jobId } = await this.enqueue(queue, data);
-    const result = await queue.waitForResult(jobId, data.documents.length, timeoutMs);
+    const { jobId, result } = await queue.submitAndWait(() => this.enqueue(queue, data), data.documents.length, timeoutMs);
     return { jobId, result, totalMs: performance.now() - started };
   }
 
@@ -81,7 +80,7 @@ export class RerankService {
     timeoutMs?: number,
   ): Promise<{ queue: RerankQueue; data: RerankJobData }> {
     const { queue, data } = this.jobFor(input, tenant, trace, timeoutMs);
-    const depth = await queue.depth();
+    const depth = await queue.admissionDepth();
     if (depth >= this.config.maxQueueDepth) {
       throw Errors.overloaded(
         `model ${queue.model} has ${depth} waiting jobs (MAX_QUEUE_DEPTH ${this.config.maxQueueDepth}); retry later`,

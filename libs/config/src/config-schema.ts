@@ -97,7 +97,7 @@ export const configSchema = {
   }),
   maxQueueDepth: withDefault({
     env: 'MAX_QUEUE_DEPTH',
-    doc: "Waiting jobs per model queue above which requests get 429 + Retry-After",
+    doc: "Waiting jobs per model queue above which requests get 429 + Retry-After (each API replica reads the depth at most every 100 ms and counts its own jobs in between)",
     default: '10000',
     parse: integer(1),
   }),

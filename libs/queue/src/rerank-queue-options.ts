@@ -15,6 +15,11 @@ export interface RerankQueueOptions {
   webhookAttempts?: number;
   /** First webhook retry delay; doubles each attempt. Default 1000 ms. */
   webhookBackoffMs?: number;
+  /**
+   * How long one reading of the queue depth serves the 429 check (`admissionDepth`), plus the
+   * jobs this instance adds meanwhile; two Redis scripts per request otherwise. Default 100 ms.
+   */
+  admissionReadTtlMs?: number;
 }
 
 export type FilledRerankQueueOptions = Required<RerankQueueOptions>;
@@ -26,6 +31,7 @@ export const RERANK_QUEUE_DEFAULTS = {
   retentionSeconds: 86_400,
   webhookAttempts: 5,
   webhookBackoffMs: 1000,
+  admissionReadTtlMs: 100,
 } satisfies Omit<FilledRerankQueueOptions, 'connection'>;
 
 /** Interactive requests are served before batch ones (BullMQ: a lower number runs first). */
@@ -43,7 +49,7 @@ export function fillRerankQueueOptions(options: RerankQueueOptions): FilledReran
   for (const field of ['attempts', 'retentionSeconds', 'webhookAttempts'] as const) {
     if (!Number.isInteger(filled[field]) || filled[field] < 1) throw new TypeError(`${field} must be a positive integer, got ${filled[field]}`);
   }
-  for (const field of ['backoffMs', 'webhookBackoffMs'] as const) {
+  for (const field of ['backoffMs', 'webhookBackoffMs', 'admissionReadTtlMs'] as const) {
     if (!Number.isFinite(filled[field]) || filled[field] < 0) throw new TypeError(`${field} must be a non-negative number, got ${filled[field]}`);
   }
   if (filled.prefix === '') throw new TypeError('prefix must not be empty');

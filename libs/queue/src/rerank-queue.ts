@@ -36,6 +36,12 @@ export interface EnqueueResult {
   created: boolean;
 }
 
+interface DepthReading {
+  depth: Promise<number>;
+  readAt: number;
+  addedSince: number;
+}
+
 /** The rerank jobs of one model: enqueue, read, cancel, wait. Knows nothing of HTTP. */
 export class RerankQueue {
   readonly model: string;
@@ -47,6 +53,7 @@ export class RerankQueue {
   private readonly redis: Redis;
   private flows?: FlowProducer;
   private closing?: Promise<void>;
+  private admissionReading?: DepthReading;
 
   constructor(model: string, options: RerankQueueOptions) {
     this.model = model;
@@ -71,7 +78,24 @@ export class RerankQueue {
     } else {
       await this.addWithWebhook(data, data.callbackUrl, opts);
     }
+    if (this.admissionReading) this.admissionReading.addedSince++;
     return { jobId, created: true };
+  }
+
+  /**
+   * Enqueues one job (through `submit`, which calls `enqueue`) once the result listener is live,
+   * then waits for its result. A job created after that cannot finish unseen, so it is not read
+   * back from Redis; an existing one (idempotency key) is.
+   */
+  async submitAndWait(
+    submit: () => Promise<EnqueueResult>,
+    documentCount: number,
+    timeoutMs: number,
+  ): Promise<EnqueueResult & { result: RerankJobResult }> {
+    await this.waiter.listen();
+    const submitted = await submit();
+    const result = await this.waiter.wait(submitted.jobId, documentCount, timeoutMs, { readBack: !submitted.created });
+    return { ...submitted, result };
   }
 
   /**
@@ -86,6 +110,24 @@ export class RerankQueue {
     ]);
     return Object.values(counts).reduce((sum, count) => sum + count, 0) - (batchLines[BATCH_LINE_PRIORITY] ?? 0);
   }
+  /**
+   * `depth()` as the 429 check reads it: one reading reused for `admissionReadTtlMs`, plus the
+   * jobs this instance added since. Other replicas' adds show up at the next reading.
+   */
+  async admissionDepth(): Promise<number> {
+    const now = Date.now();
+    if (!this.admissionReading || now - this.admissionReading.readAt >= this.options.admissionReadTtlMs) {
+      const reading: DepthReading = { depth: this.depth(), readAt: now, addedSince: 0 };
+      // A failed reading is not reused: the next request asks Redis again.
+      reading.depth.catch(() => {
+        if (this.admissionReading === reading) this.admissionReading = undefined;
+      });
+      this.admissionReading = reading;
+    }
+    const reading = this.admissionReading;
+    return (await reading.depth) + reading.addedSince;
+  }
+
 
   /** The job's status; another tenant's job is reported as not found, never as forbidden. */
   async getJob(jobId: string, tenant: string): Promise<RerankJobStatus> {

@@ -16,7 +16,7 @@ interface Waiter {
  * - QueueEvents starts reading right after the stream's last entry at creation, not at '$' when
  *   its loop happens to start, so no event emitted after creation is missed;
  * - each wait registers first and then reads the job once, so a job that finished before the
- *   waiter existed is answered from Redis.
+ *   waiter existed is answered from Redis. A job added after `listen()` resolved needs no read.
  */
 export class ResultWaiter {
   private events?: Promise<QueueEvents>;
@@ -29,7 +29,13 @@ export class ResultWaiter {
     private readonly prefix: string,
   ) {}
 
-  async wait(jobId: string, documentCount: number, timeoutMs: number): Promise<RerankJobResult> {
+  /** Resolves once events are being followed: a job added after that cannot finish unseen. */
+  async listen(): Promise<void> {
+    await this.start();
+  }
+
+  /** `readBack: false` skips reading the job once, for a job added after `listen()` resolved. */
+  async wait(jobId: string, documentCount: number, timeoutMs: number, { readBack = true }: { readBack?: boolean } = {}): Promise<RerankJobResult> {
     await this.start();
     return new Promise<RerankJobResult>((resolve, reject) => {
       let settled = false;
@@ -48,7 +54,7 @@ export class ResultWaiter {
       const timer = setTimeout(() => waiter.reject(Errors.timeout(jobId, timeoutMs)), timeoutMs);
       timer.unref();
       this.add(jobId, waiter);
-      this.checkFinished(jobId, waiter).catch(waiter.reject);
+      if (readBack) this.checkFinished(jobId, waiter).catch(waiter.reject);
     });
   }
 

@@ -57,3 +57,50 @@ describe('when the job finished before anyone waited', () => {
     await expect(queue.waitForResult(jobId, 2, 100)).resolves.toMatchObject({ inputTokens: 14 });
   });
 });
+
+describe('when a request enqueues its own job and waits for it (submitAndWait)', () => {
+  it('should answer from the event alone for new jobs, many at once, and read an existing job back', async () => {
+    const fresh = new RerankQueue('org/tiny', { connection, prefix });
+    onTestFinished(() => fresh.close());
+    const worker = new Worker<RerankJobData>(
+      queueNameForModel('org/tiny'),
+      async (job) => resultFor(job.data, job.data.documents.map(() => (Number(job.data.query) + 1) / 100)),
+      { connection, prefix, concurrency: 8 },
+    );
+    onTestFinished(() => worker.close());
+    // The first calls race the listener's start: none of their jobs may finish unseen.
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => fresh.submitAndWait(() => fresh.enqueue(jobData({ query: String(index) })), 2, 10_000)),
+    );
+    outcomes.forEach((outcome, index) => {
+      expect(outcome.created).toBe(true);
+      expect(outcome.result.scores).toEqual([(index + 1) / 100, (index + 1) / 100]);
+    });
+
+    const keyed = () => fresh.enqueue(jobData({ query: '41' }), { idempotencyKey: 'sync-41' });
+    const first = await fresh.submitAndWait(keyed, 2, 10_000);
+    // The same key names the finished job: its completion event is long gone, so it is read back.
+    const again = await fresh.submitAndWait(keyed, 2, 1000);
+    expect(again).toMatchObject({ jobId: first.jobId, created: false });
+    expect(again.result.scores).toEqual([0.42, 0.42]);
+  });
+});
+
+describe('when admission reads the queue depth', () => {
+  it("should reuse one reading, count its own new jobs at once, and see other replicas' at the next reading", async () => {
+    const own = uniquePrefix();
+    const api = new RerankQueue('org/tiny', { connection, prefix: own, admissionReadTtlMs: 60_000 });
+    const replica = new RerankQueue('org/tiny', { connection, prefix: own, admissionReadTtlMs: 0 });
+    onTestFinished(async () => {
+      await Promise.all([api.close(), replica.close()]);
+      await deleteKeys(own);
+    });
+    expect(await api.admissionDepth()).toBe(0);
+    await api.enqueue(jobData());
+    await replica.enqueue(jobData());
+    expect(await api.admissionDepth()).toBe(1);
+    expect(await replica.admissionDepth()).toBe(2);
+    await replica.enqueue(jobData());
+    expect(await replica.admissionDepth()).toBe(3);
+  });
+});
