@@ -12,6 +12,11 @@ describe('when a user runs the benchmark with --json', () => {
     expect(report.pairs).toBe(48);
     for (const key of ['limit_pairs_per_s', 'pipeline_pairs_per_s', 'naive_pairs_per_s']) expect(report[key]).toBeGreaterThan(0);
     expect(report.ratio).toBeCloseTo(report.pipeline_pairs_per_s / report.limit_pairs_per_s, 1);
+    // Two alternating rounds by default, each side reported as the median (here: the mean of two).
+    expect(report.rounds.limit_pairs_per_s).toHaveLength(2);
+    expect(report.rounds.pipeline_pairs_per_s).toHaveLength(2);
+    const [a, b] = report.rounds.pipeline_pairs_per_s;
+    expect(report.pipeline_pairs_per_s).toBeCloseTo((a + b) / 2, 0);
     expect(report.padding_efficiency).toBeGreaterThan(0);
     expect(report.padding_efficiency).toBeLessThanOrEqual(1);
     expect(report.latency_ms.p95).toBeGreaterThanOrEqual(report.latency_ms.p50);

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { buildApi } from '@rerank-pool/api';
-import { countPairs, driveHttpLoad, generateWorkload, percentile, runBareLoop, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
+import { countPairs, driveHttpLoad, generateWorkload, percentile, runBareLoop, type BareLoopOptions, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
 import type { BatchStats } from '@rerank-pool/batcher';
 import { loadConfig } from '@rerank-pool/config';
 import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
@@ -16,13 +16,19 @@ import { UsageError } from '../cli-error.js';
 import { ensureRedis } from '../local-redis.js';
 import { Progress } from '../progress.js';
 
-export const usage = 'bench [--preset tinybert-l2|minilm-l6] [--queries N] [--docs N] [--concurrency N] [--json]';
+export const usage = 'bench [--preset tinybert-l2|minilm-l6] [--queries N] [--docs N] [--concurrency N] [--rounds N] [--json]';
 
 const PRESETS: readonly SynthPresetName[] = ['tinybert-l2', 'minilm-l6'];
 // Sized so each measured phase takes roughly 15-30 s on 2 cores.
 const DEFAULT_QUERIES: Record<string, number> = { 'tinybert-l2': 240, 'minilm-l6': 48 };
 const DEFAULT_DOCS = 30;
 const LATENCY_SAMPLES = 40;
+/**
+ * Limit and pipeline are measured in alternating rounds and each reported as its median: this
+ * machine's speed drifts by tens of percent over a minute, and one sample of each, minutes
+ * apart, made the ratio mostly a measure of that drift.
+ */
+const DEFAULT_ROUNDS = 2;
 // The service's own batch budget, so the limit and the naive baseline batch as the worker does.
 const BATCH = DEFAULT_BATCH_BUDGET;
 
@@ -38,6 +44,8 @@ export interface BenchReport {
   /** The same requests' latency minus the worker's own time: what HTTP, Redis and the queue cost. */
   overhead_ms: { p50: number; p95: number };
   limit_layouts: Record<string, number>;
+  /** The best layout's bare loop and the pipeline, round by round (pairs/s). */
+  rounds: { limit_pairs_per_s: number[]; pipeline_pairs_per_s: number[] };
 }
 
 /** Progress lines go to stderr, so that with --json stdout carries only the report. */
@@ -49,24 +57,29 @@ function log(line: string): void {
  * The best bare loop over thread layouts and batch budgets: the honest "limit" of this machine,
  * so the pipeline is compared with the best a plain loop can do, not with a handicapped one.
  */
-async function measureLimit(workload: RerankRequest[], modelDir: string): Promise<{ best: LoopResult; layouts: Record<string, number> }> {
+async function sweepLimitLayouts(workload: RerankRequest[], modelDir: string): Promise<{ best: BareLoopOptions; layouts: Record<string, number> }> {
   const cores = availableParallelism();
   const layouts = [
     { sessions: 1, intraOpThreads: cores },
     { sessions: cores, intraOpThreads: 1 },
   ];
   const results: Record<string, number> = {};
-  let best: LoopResult | undefined;
+  let best: { options: BareLoopOptions; result: LoopResult } | undefined;
   for (const layout of layouts) {
     for (const maxBatchTokens of [2048, 8192]) {
-      const result = await runBareLoop(workload, { modelDir, order: 'sorted', ...layout, ...BATCH, maxBatchTokens });
-      const name = `${layout.sessions}x${layout.intraOpThreads}@${maxBatchTokens}`;
-      results[name] = result.pairsPerSecond;
-      log(`limit (bare loop, ${layout.sessions} session(s) x ${layout.intraOpThreads} intra-op, ${maxBatchTokens}-token batches): ${result.pairsPerSecond.toFixed(1)} pairs/s`);
-      if (!best || result.pairsPerSecond > best.pairsPerSecond) best = result;
+      const options: BareLoopOptions = { modelDir, order: 'sorted', ...layout, ...BATCH, maxBatchTokens };
+      const result = await runBareLoop(workload, options);
+      results[layoutName(options)] = result.pairsPerSecond;
+      log(`limit sweep (bare loop, ${layoutName(options)}): ${result.pairsPerSecond.toFixed(1)} pairs/s`);
+      if (!best || result.pairsPerSecond > best.result.pairsPerSecond) best = { options, result };
     }
   }
-  return { best: best!, layouts: results };
+  return { best: best!.options, layouts: results };
+}
+
+/** sessions x intra-op threads @ batch token budget */
+function layoutName(options: BareLoopOptions): string {
+  return `${options.sessions}x${options.intraOpThreads}@${options.maxBatchTokens}`;
 }
 
 export async function bench(argv: string[]): Promise<number> {
@@ -75,6 +88,7 @@ export async function bench(argv: string[]): Promise<number> {
     queries: { type: 'string' },
     docs: { type: 'string' },
     concurrency: { type: 'string' },
+    rounds: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   const preset = values.preset as SynthPresetName;
@@ -82,6 +96,7 @@ export async function bench(argv: string[]): Promise<number> {
   const queries = positiveIntegerArg('bench', 'queries', values.queries) ?? DEFAULT_QUERIES[preset]!;
   const docs = positiveIntegerArg('bench', 'docs', values.docs) ?? DEFAULT_DOCS;
   const concurrency = positiveIntegerArg('bench', 'concurrency', values.concurrency) ?? 32;
+  const rounds = positiveIntegerArg('bench', 'rounds', values.rounds) ?? DEFAULT_ROUNDS;
   const json = values.json;
 
   const modelDir = resolve('.rerank-pool', 'bench', preset);
@@ -90,22 +105,25 @@ export async function bench(argv: string[]): Promise<number> {
   const pairs = countPairs(workload);
   log(`bench: ${preset}, ${queries} queries x ${docs} documents = ${pairs} pairs, ${availableParallelism()} cores`);
 
-  const limit = await measureLimit(workload, modelDir);
+  const sweep = await sweepLimitLayouts(workload, modelDir);
   const naive = await runBareLoop(workload, { modelDir, order: 'arrival', sessions: 1, intraOpThreads: availableParallelism(), ...BATCH });
   log(`naive (request by request, arrival order): ${naive.pairsPerSecond.toFixed(1)} pairs/s, padding ${naive.paddingEfficiency.toFixed(3)}`);
 
-  const pipeline = await measurePipeline(workload, modelDir, concurrency);
+  const pipeline = await measurePipeline(workload, modelDir, { concurrency, rounds, limitLoop: sweep.best });
+  const limit = median(pipeline.limitRounds);
+  const throughput = median(pipeline.pipelineRounds);
   const report: BenchReport = {
     preset,
     pairs,
-    limit_pairs_per_s: round(limit.best.pairsPerSecond),
-    pipeline_pairs_per_s: round(pipeline.pairsPerSecond),
+    limit_pairs_per_s: round(limit),
+    pipeline_pairs_per_s: round(throughput),
     naive_pairs_per_s: round(naive.pairsPerSecond),
-    ratio: round(pipeline.pairsPerSecond / limit.best.pairsPerSecond, 3),
+    ratio: round(throughput / limit, 3),
     padding_efficiency: round(pipeline.paddingEfficiency, 3),
     latency_ms: { p50: round(pipeline.latency.p50), p95: round(pipeline.latency.p95) },
     overhead_ms: { p50: round(pipeline.overhead.p50), p95: round(pipeline.overhead.p95) },
-    limit_layouts: Object.fromEntries(Object.entries(limit.layouts).map(([k, v]) => [k, round(v)])),
+    limit_layouts: Object.fromEntries(Object.entries(sweep.layouts).map(([k, v]) => [k, round(v)])),
+    rounds: { limit_pairs_per_s: pipeline.limitRounds.map((v) => round(v)), pipeline_pairs_per_s: pipeline.pipelineRounds.map((v) => round(v)) },
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -113,8 +131,8 @@ export async function bench(argv: string[]): Promise<number> {
     process.stdout.write(
       [
         `preset                 ${preset} (${pairs} pairs)`,
-        `limit (bare loop)      ${report.limit_pairs_per_s} pairs/s`,
-        `pipeline (HTTP+Redis)  ${report.pipeline_pairs_per_s} pairs/s`,
+        `limit (bare loop)      ${report.limit_pairs_per_s} pairs/s (${layoutName(sweep.best)}, median of ${rounds} rounds)`,
+        `pipeline (HTTP+Redis)  ${report.pipeline_pairs_per_s} pairs/s (median of ${rounds} rounds)`,
         `naive baseline         ${report.naive_pairs_per_s} pairs/s`,
         `ratio pipeline/limit   ${report.ratio}`,
         `padding efficiency     ${report.padding_efficiency}`,
@@ -127,15 +145,26 @@ export async function bench(argv: string[]): Promise<number> {
   return 0;
 }
 
+interface PipelineOptions {
+  concurrency: number;
+  rounds: number;
+  /** The bare loop run before each pipeline round (the limit's best layout). */
+  limitLoop: BareLoopOptions;
+}
+
 interface PipelineResult {
-  pairsPerSecond: number;
+  limitRounds: number[];
+  pipelineRounds: number[];
   paddingEfficiency: number;
   latency: { p50: number; p95: number };
   overhead: { p50: number; p95: number };
 }
 
-/** The full service in this process, as `rerank-pool dev` runs it, on a Redis prefix of its own. */
-async function measurePipeline(workload: RerankRequest[], modelDir: string, concurrency: number): Promise<PipelineResult> {
+/**
+ * The full service in this process, as `rerank-pool dev` runs it, on a Redis prefix of its own;
+ * each round runs the limit's bare loop (the service idles meanwhile) and then the HTTP load.
+ */
+async function measurePipeline(workload: RerankRequest[], modelDir: string, { concurrency, rounds, limitLoop }: PipelineOptions): Promise<PipelineResult> {
   const redis = await ensureRedis(loadConfig().redisUrl);
   const prefix = `rerank-pool-bench-${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
@@ -159,13 +188,25 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, conc
     worker.onBatch((_, stats) => batches.push(stats));
 
     await driveHttpLoad(workload.slice(0, Math.min(8, workload.length)), { baseUrl, model, concurrency });
-    batches.length = 0;
-    const progress = new Progress({ label: 'pipeline', total: workload.length, unit: 'requests' });
-    const load = await driveHttpLoad(workload, { baseUrl, model, concurrency, onProgress: (done) => progress.update(done) });
-    progress.finish();
-    const real = batches.reduce((sum, b) => sum + b.realTokens, 0);
-    const padded = batches.reduce((sum, b) => sum + b.paddedTokens, 0);
-    log(`pipeline (HTTP -> Redis -> worker, ${concurrency} in flight): ${load.pairsPerSecond.toFixed(1)} pairs/s, padding ${(real / padded).toFixed(3)}, ${batches.length} batches`);
+    const limitRounds: number[] = [];
+    const pipelineRounds: number[] = [];
+    let real = 0;
+    let padded = 0;
+    for (let r = 1; r <= rounds; r++) {
+      const bare = await runBareLoop(workload, limitLoop);
+      limitRounds.push(bare.pairsPerSecond);
+      log(`round ${r}/${rounds} limit (bare loop, ${layoutName(limitLoop)}): ${bare.pairsPerSecond.toFixed(1)} pairs/s`);
+      batches.length = 0;
+      const progress = new Progress({ label: `round ${r}/${rounds} pipeline`, total: workload.length, unit: 'requests' });
+      const load = await driveHttpLoad(workload, { baseUrl, model, concurrency, onProgress: (done) => progress.update(done) });
+      progress.finish();
+      pipelineRounds.push(load.pairsPerSecond);
+      const roundReal = batches.reduce((sum, b) => sum + b.realTokens, 0);
+      const roundPadded = batches.reduce((sum, b) => sum + b.paddedTokens, 0);
+      real += roundReal;
+      padded += roundPadded;
+      log(`round ${r}/${rounds} pipeline (HTTP -> Redis -> worker, ${concurrency} in flight): ${load.pairsPerSecond.toFixed(1)} pairs/s, padding ${(roundReal / roundPadded).toFixed(3)}, ${batches.length} batches`);
+    }
 
     // Latency of one online request (1 query x 20 documents) on an idle pool, one at a time.
     const single = workload.flatMap((request) => ({ query: request.query, documents: request.documents.slice(0, 20) }));
@@ -177,7 +218,8 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, conc
       overheads.push(one.latenciesMs[0]! - one.inferenceMs[0]!);
     }
     return {
-      pairsPerSecond: load.pairsPerSecond,
+      limitRounds,
+      pipelineRounds,
       paddingEfficiency: real / padded,
       latency: { p50: percentile(samples, 50), p95: percentile(samples, 95) },
       overhead: { p50: percentile(overheads, 50), p95: percentile(overheads, 95) },
@@ -197,6 +239,12 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function round(value: number, digits = 1): number {
