@@ -1,6 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import type { Job } from 'bullmq';
+import { WaitingError, type Job } from 'bullmq';
 import type { DynamicBatcher } from '@rerank-pool/batcher';
 import { Errors, isRerankPoolError, parseRerankJobData, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
 import { InferencePool, ModelRuntimeError, rawScore, relevanceScore, type PackedPairs } from '@rerank-pool/model-runtime';
@@ -38,7 +38,11 @@ export class JobScorer {
     private readonly observers: JobScorerObservers,
   ) {}
 
-  async process(job: Job<RerankJobData>, signal?: AbortSignal): Promise<RerankJobResult> {
+  /**
+   * BullMQ's processor. An abort (`Worker.cancelAllJobs`, used by a drain that ran out of time)
+   * hands the job back to its queue untouched: no attempt spent, at once free for another worker.
+   */
+  async process(job: Job<RerankJobData>, token?: string, signal?: AbortSignal): Promise<RerankJobResult> {
     const started = Date.now();
     const queueMs = Math.max(0, started - job.timestamp);
     try {
@@ -61,6 +65,10 @@ export class JobScorer {
         (span) => this.score(job, span, started, queueMs, signal),
       );
     } catch (error) {
+      if (signal?.aborted && token !== undefined) {
+        await job.moveToWait(token);
+        throw new WaitingError(`job ${job.id} handed back: ${String(signal.reason)}`);
+      }
       throw toJobFailure(error);
     }
   }
@@ -103,6 +111,8 @@ export class JobScorer {
         timings: { queueMs, inferenceMs: Date.now() - started },
       };
     } catch (error) {
+      // A job handed back on shutdown did not fail: `process` requeues it, nothing to count.
+      if (signal?.aborted) throw error;
       const failure = translate(error);
       const code = isRerankPoolError(failure) ? failure.code : 'internal';
       this.observers.metrics.errors.inc({ code });

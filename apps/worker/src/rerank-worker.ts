@@ -10,6 +10,13 @@ import { instrumentedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
 import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
 
+/** After the drain timeout, how long handing active jobs back may take before a forced close. */
+const HAND_BACK_TIMEOUT_MS = 2000;
+
+function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  return Promise.race([work.then(() => 'done' as const), new Promise<'timeout'>((resolve) => setTimeout(resolve, ms, 'timeout').unref())]);
+}
+
 /** Everything one served model owns inside a worker process. */
 interface ServedModel {
   id: string;
@@ -91,7 +98,7 @@ export class RerankWorker {
         const scorer = new JobScorer(pool, batcher, { metrics, logger });
         const consumer = new Worker<RerankJobData, RerankJobResult>(
           queueNameForModel(resolved.id),
-          (job: Job<RerankJobData>) => scorer.process(job),
+          (job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => scorer.process(job, token, signal),
           {
             connection,
             prefix: config.queuePrefix,
@@ -190,18 +197,23 @@ export class RerankWorker {
 
   /**
    * Graceful stop: takes no new jobs, lets active ones finish within the drain timeout, then
-   * closes pools and connections. Jobs still running at the timeout keep their Redis lock until
-   * it expires, after which BullMQ's stalled-job check hands them to another worker: none is lost.
+   * closes pools and connections. Jobs still running at the timeout are handed back to their
+   * queue (no attempt spent) for another worker; one that cannot be handed back keeps its Redis
+   * lock until it expires, and BullMQ's stalled-job check then does the same: none is lost.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.heartbeat);
       await Promise.allSettled(this.models.map((m) => removeHeartbeat(this.redis, this.queuePrefix, m.id, this.workerId)));
       const drained = Promise.all(this.models.map((m) => m.consumer.close()));
-      const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, this.drainTimeoutMs, 'timeout').unref());
-      if ((await Promise.race([drained, timer])) === 'timeout') {
-        this.logger.warn('drain timed out; leaving active jobs to other workers', { timeoutMs: this.drainTimeoutMs });
-        await Promise.allSettled(this.models.map((m) => m.consumer.close(true)));
+      if ((await within(drained, this.drainTimeoutMs)) === 'timeout') {
+        // Unstarted rows leave the batcher and each job goes back to its queue with its attempt
+        // unspent; a job that cannot be handed back in time is left to the stalled-job check.
+        this.logger.warn('drain timed out; handing active jobs back to the queue', { timeoutMs: this.drainTimeoutMs });
+        for (const m of this.models) m.consumer.cancelAllJobs('the worker is shutting down');
+        if ((await within(drained, HAND_BACK_TIMEOUT_MS)) === 'timeout') {
+          await Promise.allSettled(this.models.map((m) => m.consumer.close(true)));
+        }
       }
       await Promise.allSettled(this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }));
       await this.dispatcher?.close();

@@ -11,7 +11,7 @@ export interface RerankWorkerOptions {
   workerId?: string;
   /** Heartbeat period; a worker is considered gone after 3 missed beats. Default 5000 ms. */
   heartbeatMs?: number;
-  /** SIGTERM drain: active jobs get this long to finish before they are left to another worker. Default 25000 ms. */
+  /** SIGTERM drain: active jobs get this long to finish before they are handed back to their queue. Default 25000 ms. */
   drainTimeoutMs?: number;
   /** Where progress and failures are reported. Default: pino JSON on stdout at LOG_LEVEL, with trace ids. */
   logger?: WorkerLogger;
