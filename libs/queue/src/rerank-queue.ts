@@ -94,6 +94,8 @@ export class RerankQueue {
   ): Promise<EnqueueResult & { result: RerankJobResult }> {
     await this.waiter.listen();
     const submitted = await submit();
+    // Registered in the same run of microtasks that saw the add succeed: the completion event
+    // arrives on another connection, so no I/O callback can deliver it before this wait exists.
     const result = await this.waiter.wait(submitted.jobId, documentCount, timeoutMs, { readBack: !submitted.created });
     return { ...submitted, result };
   }
@@ -110,6 +112,7 @@ export class RerankQueue {
     ]);
     return Object.values(counts).reduce((sum, count) => sum + count, 0) - (batchLines[BATCH_LINE_PRIORITY] ?? 0);
   }
+
   /**
    * `depth()` as the 429 check reads it: one reading reused for `admissionReadTtlMs`, plus the
    * jobs this instance added since. Other replicas' adds show up at the next reading.
@@ -127,7 +130,6 @@ export class RerankQueue {
     const reading = this.admissionReading;
     return (await reading.depth) + reading.addedSince;
   }
-
 
   /** The job's status; another tenant's job is reported as not found, never as forbidden. */
   async getJob(jobId: string, tenant: string): Promise<RerankJobStatus> {
