@@ -2,15 +2,15 @@ import { SpanKind } from '@opentelemetry/api';
 import type { BatchRunner } from '@rerank-pool/batcher';
 import type { InferencePool } from '@rerank-pool/model-runtime';
 import { withSpan } from '@rerank-pool/telemetry';
-import type { RerankMetrics } from '@rerank-pool/telemetry';
 
 /**
- * The batcher's runner for one model: runs a batch on the pool inside a `rerank.batch` span and
- * records the batch metrics. A batch holds pairs of many jobs from many traces, so its span is a
- * root that links to the span of every job it serves; parenting it to whichever job happened to
- * trigger the dispatch would file it under one request and hide it from the others.
+ * The batcher's runner for one model: runs a batch on the pool inside a `rerank.batch` span (the
+ * batch metrics come from the batcher's `batch` event). A batch holds pairs of many jobs from
+ * many traces, so its span is a root that links to the span of every job it serves; parenting it
+ * to whichever job happened to trigger the dispatch would file it under one request and hide it
+ * from the others.
  */
-export function instrumentedBatchRunner(model: string, pool: InferencePool, metrics: RerankMetrics): BatchRunner {
+export function tracedBatchRunner(model: string, pool: InferencePool): BatchRunner {
   return (rows, plan) =>
     withSpan(
       'rerank.batch',
@@ -27,11 +27,6 @@ export function instrumentedBatchRunner(model: string, pool: InferencePool, metr
           'rerank.batch.padding_efficiency': plan.realTokens / plan.paddedTokens,
         },
       },
-      async () => {
-        const started = performance.now();
-        const logits = await pool.infer(rows);
-        metrics.observeBatch(model, { ...plan, durationMs: performance.now() - started });
-        return logits;
-      },
+      () => pool.infer(rows),
     );
 }

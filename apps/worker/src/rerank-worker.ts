@@ -6,7 +6,7 @@ import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher } from '@rerank-pool/queue';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
-import { instrumentedBatchRunner } from './batch-runner.js';
+import { tracedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
 import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
 
@@ -88,13 +88,14 @@ export class RerankWorker {
           onWarning: (message) => logger.warn(message, { model: resolved.id }),
         });
         if (pool.model.synthetic) logger.warn(`${resolved.id} is a synthetic model: its scores are meaningless`, { model: resolved.id });
-        const batcher = new DynamicBatcher(instrumentedBatchRunner(resolved.id, pool, metrics), {
+        const batcher = new DynamicBatcher(tracedBatchRunner(resolved.id, pool), {
           maxBatchTokens: config.maxBatchTokens,
           maxWaitMs: config.maxBatchWaitMs,
           maxInflight: pool.options.threads * 2,
           parallelism: pool.options.threads,
           numLabels: pool.model.numLabels,
         });
+        batcher.on('batch', (stats) => metrics.observeBatch(resolved.id, stats));
         const scorer = new JobScorer(pool, batcher, { metrics, logger });
         const consumer = new Worker<RerankJobData, RerankJobResult>(
           queueNameForModel(resolved.id),
