@@ -1,4 +1,4 @@
-import type { JobPriority, RequestPriority, RerankDocument, RerankRequest } from '@rerank-pool/contracts';
+import type { JobPriority, RequestPriority, RerankDocument, RerankFields } from '@rerank-pool/contracts';
 
 /** A rerank request once its wire format (Cohere, TEI, jobs) is stripped away. */
 export interface RerankInput {
@@ -25,11 +25,9 @@ function documentText(document: RerankDocument): string {
   return typeof document === 'string' ? document : document.text;
 }
 
-/** The fields a synchronous request, an async job and a batch line share (all Cohere-shaped). */
-export type CohereShapedRequest = Pick<RerankRequest, 'model' | 'query' | 'documents' | 'top_n' | 'return_documents' | 'max_tokens_per_doc'>;
-
+/** A Cohere-shaped body (synchronous request, async job or batch line) as the service takes it. */
 export function inputFromCohere(
-  body: CohereShapedRequest,
+  body: RerankFields,
   priority: JobPriority,
   extra: Pick<RerankInput, 'timeoutMs' | 'callbackUrl'> = {},
 ): RerankInput {

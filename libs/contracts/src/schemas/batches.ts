@@ -1,5 +1,5 @@
 import { rerankV1RequestSchema } from './rerank.js';
-import type { RerankDocument, RerankMeta, RerankResult } from './rerank.js';
+import type { RerankFields, RerankMeta, RerankResult } from './rerank.js';
 
 /**
  * Offline batches (`/v1/batches`): many rerank requests in one upload, a JSON array or NDJSON
@@ -87,14 +87,8 @@ export const batchStatusSchema = {
 } as const;
 
 /** One line of a batch upload. */
-export interface BatchLine {
+export interface BatchLine extends RerankFields {
   id?: string | number;
-  model?: string;
-  query: string;
-  documents: RerankDocument[];
-  top_n?: number;
-  return_documents?: boolean;
-  max_tokens_per_doc?: number;
 }
 
 export interface BatchAccepted {

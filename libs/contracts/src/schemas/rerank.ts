@@ -88,13 +88,17 @@ export const rerankResponseSchema = {
 export type RerankDocument = string | { text: string };
 export type RequestPriority = 'interactive' | 'batch' | number;
 
-export interface RerankRequest {
+/** The fields every Cohere-shaped body shares: synchronous requests, async jobs, batch lines. */
+export interface RerankFields {
   model?: string;
   query: string;
   documents: RerankDocument[];
   top_n?: number;
   return_documents?: boolean;
   max_tokens_per_doc?: number;
+}
+
+export interface RerankRequest extends RerankFields {
   priority?: RequestPriority;
   timeout_ms?: number;
 }
