@@ -106,11 +106,8 @@ export class RerankQueue {
    * thousand by design, and online requests run before them anyway.
    */
   async depth(): Promise<number> {
-    const [counts, batchLines] = await Promise.all([
-      this.queue.getJobCounts('waiting', 'prioritized', 'delayed'),
-      this.queue.getCountsPerPriority([BATCH_LINE_PRIORITY]),
-    ]);
-    return Object.values(counts).reduce((sum, count) => sum + count, 0) - (batchLines[BATCH_LINE_PRIORITY] ?? 0);
+    const { states, pendingByPriority } = await this.jobCounts();
+    return states.waiting + states.prioritized + states.delayed - pendingByPriority.batch_line!;
   }
 
   /**
