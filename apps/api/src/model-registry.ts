@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '@rerank-pool/config';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
 import { modelIdFromRef } from '@rerank-pool/model-hub';
-import { RerankQueue, listLiveWorkers, redisOptionsFromUrl } from '@rerank-pool/queue';
+import { RerankQueue, listLiveWorkers, redisOptionsFromUrl, within } from '@rerank-pool/queue';
 import type { RerankJobStatus, WorkerHeartbeat } from '@rerank-pool/queue';
 import type { QueueDepth } from '@rerank-pool/telemetry';
 
@@ -67,17 +67,9 @@ export class ModelRegistry {
    * bounds the wait itself: an unreachable Redis must read as "not ready", not as a hang.
    */
   async ping(timeoutMs = 1000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      timer.unref();
-    });
-    try {
-      await Promise.race([this.redis.ping(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    if ((await within(this.redis.ping(), timeoutMs)) === 'timeout') throw new Error(`no answer within ${timeoutMs} ms`);
   }
+
 
   close(): Promise<void> {
     this.closing ??= (async () => {

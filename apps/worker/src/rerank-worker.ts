@@ -4,7 +4,7 @@ import { DynamicBatcher, type BatchStats } from '@rerank-pool/batcher';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
-import { publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher } from '@rerank-pool/queue';
+import { publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher, within } from '@rerank-pool/queue';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
@@ -12,10 +12,6 @@ import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOp
 
 /** After the drain timeout, how long handing active jobs back may take before a forced close. */
 const HAND_BACK_TIMEOUT_MS = 2000;
-
-function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
-  return Promise.race([work.then(() => 'done' as const), new Promise<'timeout'>((resolve) => setTimeout(resolve, ms, 'timeout').unref())]);
-}
 
 /** Everything one served model owns inside a worker process. */
 interface ServedModel {

@@ -1,3 +1,5 @@
+import { within } from './within.js';
+
 /** What BullMQ's Queue, FlowProducer and Worker share for shutdown. */
 export interface ClosableQueue {
   waitUntilReady(): Promise<unknown>;
@@ -11,15 +13,6 @@ export interface ClosableQueue {
  * unreachable Redis must not hold shutdown, so the wait is bounded.
  */
 export async function closeQueue(queue: ClosableQueue, readyTimeoutMs = 1000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, readyTimeoutMs);
-    timer.unref();
-  });
-  try {
-    await Promise.race([queue.waitUntilReady().catch(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await within(queue.waitUntilReady().catch(() => undefined), readyTimeoutMs);
   await queue.close();
 }

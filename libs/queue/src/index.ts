@@ -19,6 +19,7 @@ export { signWebhookBody, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HE
 export { deleteKeysWithPrefix } from './delete-prefix.js';
 export { closeQueue } from './close-queue.js';
 export type { ClosableQueue } from './close-queue.js';
+export { within } from './within.js';
 export { BatchQueue } from './batch-queue.js';
 export type { BatchQueueEvents, OpenedBatch } from './batch-queue.js';
 export { BATCH_QUEUE_DEFAULTS } from './batch-queue-options.js';

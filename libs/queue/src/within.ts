@@ -1,0 +1,16 @@
+/**
+ * Waits for `work` at most `ms`: 'done' when it settled in time (its rejection passes through),
+ * 'timeout' otherwise. For bounding waits on Redis, which by design retries for ever.
+ */
+export async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, ms, 'timeout');
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work.then(() => 'done' as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
