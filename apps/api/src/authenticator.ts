@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiKey } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
 
-export const DEFAULT_TENANT = 'default';
+const DEFAULT_TENANT = 'default';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();

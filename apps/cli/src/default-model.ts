@@ -3,10 +3,10 @@ import { join, resolve } from 'node:path';
 import { HubError, resolveModelRef } from '@rerank-pool/model-hub';
 import { synthesizeModel } from '@rerank-pool/model-synth';
 
-export const DEFAULT_HUB_MODEL = 'cross-encoder/ms-marco-MiniLM-L-6-v2';
+const DEFAULT_HUB_MODEL = 'cross-encoder/ms-marco-MiniLM-L-6-v2';
 
 /** Where `dev` keeps the stand-in model it writes when the Hub cannot be reached. */
-export const SYNTHETIC_FALLBACK_DIR = resolve('.rerank-pool', 'models', 'synthetic-minilm-l6');
+const SYNTHETIC_FALLBACK_DIR = resolve('.rerank-pool', 'models', 'synthetic-minilm-l6');
 
 export interface DefaultModel {
   ref: string;

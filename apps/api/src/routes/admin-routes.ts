@@ -9,9 +9,9 @@ import { createAuthenticator } from '../authenticator.js';
 import { errorBody } from '../error-handler.js';
 import type { RouteDeps } from '../route-deps.js';
 
-export const ADMIN_PATH = '/admin/queues';
+const ADMIN_PATH = '/admin/queues';
 /** With API_KEYS set, only this tenant's key opens the dashboard (it can retry and delete jobs). */
-export const ADMIN_TENANT = 'admin';
+const ADMIN_TENANT = 'admin';
 
 /** `Basic base64(user:key)` becomes `Bearer key`: browsers can send Basic, never Bearer. */
 function asBearer(authorization: string | undefined): string | undefined {

@@ -14,7 +14,7 @@ import type { OutputFormat } from '../submit/submit-output.js';
 export const usage =
   'submit FILE --out FILE [--api URL] [--format jsonl|trec] [--topics FILE --corpus FILE] [--k-in N] [--model M] [--interval-ms N]   (API key from RERANK_POOL_API_KEY)';
 
-export const DEFAULT_API = 'http://localhost:8080';
+const DEFAULT_API = 'http://localhost:8080';
 const DEFAULT_K_IN = 100;
 const DEFAULT_INTERVAL_MS = 1000;
 /** A re-run may find its killed predecessor's upload still held by the API (its lease, 30 s). */

@@ -5,7 +5,7 @@ import type { BatchResultLine } from '@rerank-pool/contracts';
 export type OutputFormat = 'jsonl' | 'trec';
 
 /** The run tag of written TREC runs. */
-export const RUN_TAG = 'rerank-pool';
+const RUN_TAG = 'rerank-pool';
 
 export interface LineFailure {
   id: string | number;
