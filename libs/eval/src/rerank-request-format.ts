@@ -55,6 +55,7 @@ export async function* streamRerankRequests(file: string): AsyncGenerator<Rerank
   }
 }
 
-export function formatRerankRequestLine(request: RerankRequestLine): string {
-  return JSON.stringify({ id: request.id, query: request.query, documents: request.documents });
+/** One upload line; `model` is written only when given (JSON leaves undefined out). */
+export function formatRerankRequestLine(request: RerankRequestLine & { model?: string }): string {
+  return JSON.stringify({ id: request.id, query: request.query, documents: request.documents, model: request.model });
 }

@@ -1,5 +1,4 @@
-import { rankEntries, readCorpus, readRun, readTopics, streamRerankRequests } from '@rerank-pool/eval';
-import type { RerankDocument } from '@rerank-pool/eval';
+import { formatRerankRequestLine, rankEntries, readCorpus, readRun, readTopics, streamRerankRequests } from '@rerank-pool/eval';
 import { SubmitError } from './submit-error.js';
 
 /** What `submit` uploads: NDJSON request lines, produced on demand, plus what the output needs. */
@@ -10,10 +9,6 @@ export interface SubmitInput {
   pairs: number;
   /** TREC input: each query's candidate document ids, in the order sent; results index into it. */
   docids?: Map<string, string[]>;
-}
-
-function requestLine(id: string | number, query: string, documents: readonly RerankDocument[], model: string | undefined): string {
-  return JSON.stringify(model === undefined ? { id, query, documents } : { id, query, documents, model });
 }
 
 /**
@@ -32,7 +27,7 @@ export async function jsonlInput(file: string, model?: string): Promise<SubmitIn
     requests,
     pairs,
     async *lines() {
-      for await (const { id, query, documents } of streamRerankRequests(file)) yield requestLine(id, query, documents, model);
+      for await (const { id, query, documents } of streamRerankRequests(file)) yield formatRerankRequestLine({ id, query, documents, model });
     },
   };
 }
@@ -76,7 +71,7 @@ export async function trecInput({ run: runFile, topics: topicsFile, corpus: corp
     docids,
     async *lines() {
       for (const [qid, candidates] of docids) {
-        yield requestLine(qid, topics.get(qid)!, candidates.map((docid) => corpus.get(docid)!), model);
+        yield formatRerankRequestLine({ id: qid, query: topics.get(qid)!, documents: candidates.map((docid) => corpus.get(docid)!), model });
       }
     },
   };
