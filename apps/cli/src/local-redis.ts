@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisOptionsFromUrl } from '@rerank-pool/queue';
 
 export interface LocalRedis {
   url: string;
@@ -47,9 +48,7 @@ function hasRedisServer(): boolean {
  * starts a private one (temporary directory, free port, no persistence) for this process.
  */
 export async function ensureRedis(url: string): Promise<LocalRedis> {
-  const parsed = new URL(url);
-  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
-  const port = Number(parsed.port || 6379);
+  const { host = '127.0.0.1', port = 6379 } = redisOptionsFromUrl(url);
   if (await answersPing(host, port)) return { url, started: false, stop: async () => undefined };
   if (!hasRedisServer()) {
     throw new Error(`nothing answers at ${url} and redis-server is not installed; start Redis or set REDIS_URL`);

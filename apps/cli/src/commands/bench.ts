@@ -209,7 +209,7 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
     }
 
     // Latency of one online request (1 query x 20 documents) on an idle pool, one at a time.
-    const single = workload.flatMap((request) => ({ query: request.query, documents: request.documents.slice(0, 20) }));
+    const single = workload.map((request) => ({ query: request.query, documents: request.documents.slice(0, 20) }));
     const samples: number[] = [];
     const overheads: number[] = [];
     for (let i = 0; i < LATENCY_SAMPLES; i++) {

@@ -18,7 +18,7 @@ export async function modelSynth(argv: string[]): Promise<number> {
   const model = await synthesizeModel({
     preset: preset as SynthPresetName,
     outDir: requiredArg('model synth', 'out', values.out),
-    seed: values.seed === undefined ? undefined : Number(positiveIntegerArg('model synth', 'seed', values.seed)),
+    seed: positiveIntegerArg('model synth', 'seed', values.seed),
   });
   process.stdout.write(
     `wrote synthetic ${model.preset} (${(model.parameterCount / 1e6).toFixed(2)}M parameters) to ${model.dir} ` +

@@ -1,4 +1,5 @@
 import { InferencePool, type TruncationStrategy } from '@rerank-pool/model-runtime';
+import { rankResults } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { parseCommandArgs, positiveIntegerArg, requiredArg } from '../args.js';
 import { UsageError } from '../cli-error.js';
@@ -40,7 +41,7 @@ export async function score(argv: string[]): Promise<number> {
       truncation: truncation as TruncationStrategy,
     });
     const shown = values.raw ? result.logits : result.scores;
-    const ranked = shown.map((value, index) => ({ index, relevance_score: value })).sort((a, b) => b.relevance_score - a.relevance_score);
+    const ranked = rankResults(shown);
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ results: ranked })}\n`);
     } else {
