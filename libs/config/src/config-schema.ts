@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl } from './parsers.js';
 import type { Parser } from './parsers.js';
+import { REDACTED, redactRedisUrl } from './secret-text.js';
 
 export interface EnvVarSpec<T, Required extends boolean = boolean> {
   /** The environment variable. */
@@ -9,8 +10,8 @@ export interface EnvVarSpec<T, Required extends boolean = boolean> {
   doc: string;
   /** Raw default (parsed like a user value); a function when it depends on the machine. */
   default: Required extends true ? string | (() => string) : undefined;
-  /** A secret is never printed: `describeConfig` and the config's toJSON redact it. */
-  secret?: boolean;
+  /** For values that must never be printed: what the config's toJSON and inspect show instead. */
+  redact?: (value: T) => unknown;
   parse: Parser<T>;
 }
 
@@ -32,6 +33,7 @@ export const configSchema = {
     doc: 'Redis for queues, results and heartbeats; redis:// or rediss:// (TLS), password allowed',
     default: 'redis://127.0.0.1:6379',
     parse: redisUrl,
+    redact: redactRedisUrl,
   }),
   port: withDefault({ env: 'PORT', doc: 'HTTP port of the API', default: '8080', parse: integer(0, 65535) }),
   host: withDefault({ env: 'HOST', doc: 'Interface the API listens on', default: '0.0.0.0', parse: nonEmptyString }),
@@ -124,13 +126,13 @@ export const configSchema = {
   apiKeys: optional({
     env: 'API_KEYS',
     doc: 'tenant:key,tenant2:key2; when set requests need Authorization: Bearer <key>, else all are tenant "default"',
-    secret: true,
+    redact: (keys) => keys.map(({ tenant }) => ({ tenant, key: REDACTED })),
     parse: apiKeys,
   }),
   webhookSecret: optional({
     env: 'WEBHOOK_SECRET',
     doc: 'HMAC-SHA256 key signing webhook bodies; callback_url is refused without it',
-    secret: true,
+    redact: () => REDACTED,
     parse: nonEmptyString,
   }),
   jobRetentionSeconds: withDefault({

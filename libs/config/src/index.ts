@@ -3,5 +3,6 @@ export type { Config, ConfigSchema, EnvVarSpec } from './config-schema.js';
 export { ConfigError } from './config-error.js';
 export { loadConfig } from './load-config.js';
 export { describeConfig } from './describe-config.js';
-export { redactConfig, redactRedisUrl } from './redact.js';
+export { redactConfig } from './redact.js';
+export { redactRedisUrl } from './secret-text.js';
 export type { ApiKey } from './parsers.js';
