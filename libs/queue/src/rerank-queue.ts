@@ -11,7 +11,8 @@ import { queueNameForModel } from './queue-name.js';
 import { ResultWaiter } from './result-waiter.js';
 import { BATCH_LINE_PRIORITY, PRIORITY, fillRerankQueueOptions } from './rerank-queue-options.js';
 import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queue-options.js';
-import { deleteTombstone, readTombstone, writeTombstone } from './tombstone.js';
+import { keys } from './keys.js';
+import { deleteTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeQueue } from './close-queue.js';
@@ -185,10 +186,9 @@ export class RerankQueue {
     return this.closing;
   }
 
+  /** The job, or its cancel tombstone, is in Redis: one EXISTS, without loading the job. */
   private async exists(jobId: string): Promise<boolean> {
-    if (await this.queue.getJob(jobId)) return true;
-    const tombstone = await readTombstone(this.redis, this.options.prefix, this.name, jobId);
-    return tombstone !== undefined;
+    return (await this.redis.exists(this.queue.toKey(jobId), keys.tombstone(this.options.prefix, this.name, jobId))) > 0;
   }
 
   private jobOptions(jobId: string, data: RerankJobData): JobsOptions {
