@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import { withoutUndefined } from './without-undefined.js';
 
 export interface BatchQueueOptions {
   /** Redis connection options (see `redisOptionsFromUrl`). */
@@ -45,8 +46,7 @@ export const BATCH_QUEUE_DEFAULTS = {
 } satisfies Omit<FilledBatchQueueOptions, 'connection' | 'models'>;
 
 export function fillBatchQueueOptions(options: BatchQueueOptions): FilledBatchQueueOptions {
-  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const filled = { ...BATCH_QUEUE_DEFAULTS, ...given } as FilledBatchQueueOptions;
+  const filled = { ...BATCH_QUEUE_DEFAULTS, ...withoutUndefined(options) } as FilledBatchQueueOptions;
   for (const field of ['retentionSeconds', 'attempts', 'maxLines', 'chunkSize', 'chunkChars', 'uploadLeaseMs', 'trackerBlockMs'] as const) {
     if (!Number.isInteger(filled[field]) || filled[field] < 1) throw new TypeError(`${field} must be a positive integer, got ${filled[field]}`);
   }

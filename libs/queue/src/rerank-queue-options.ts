@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import { withoutUndefined } from './without-undefined.js';
 
 export interface RerankQueueOptions {
   /** Redis connection options (see `redisOptionsFromUrl`); BullMQ opens its own connections. */
@@ -54,8 +55,4 @@ export function fillRerankQueueOptions(options: RerankQueueOptions): FilledReran
   }
   if (filled.prefix === '') throw new TypeError('prefix must not be empty');
   return filled;
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }

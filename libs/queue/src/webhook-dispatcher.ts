@@ -10,6 +10,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from './webhook-s
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeQueue } from './close-queue.js';
+import { withoutUndefined } from './without-undefined.js';
 
 export interface WebhookDispatcherOptions {
   connection: RedisOptions;
@@ -47,7 +48,7 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
 
   constructor(options: WebhookDispatcherOptions) {
     super();
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...DEFAULTS, ...withoutUndefined(options) } as Required<WebhookDispatcherOptions>;
     if (!this.options.secret) throw new TypeError('secret must not be empty');
     if (!Number.isInteger(this.options.concurrency) || this.options.concurrency < 1) {
       throw new TypeError(`concurrency must be a positive integer, got ${this.options.concurrency}`);
