@@ -1,4 +1,4 @@
-import type { RerankJobResult } from './job-data.js';
+import type { RerankJobData, RerankJobResult } from './job-data.js';
 import type { RerankMeta, RerankResult } from './schemas/rerank.js';
 
 export interface RankOptions {
@@ -43,4 +43,13 @@ export function rerankBody(result: RerankJobResult, options: RerankBodyOptions):
       timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: options.totalMs },
     },
   };
+}
+
+/** `rerankBody` of a stored job, shaped by its request's `top_n` and `return_documents` (`data.response`). */
+export function rerankBodyForJob(data: RerankJobData, result: RerankJobResult, totalMs: number): { results: RerankResult[]; meta: RerankMeta } {
+  return rerankBody(result, {
+    topN: data.response?.topN,
+    documents: data.response?.returnDocuments ? data.documents : undefined,
+    totalMs,
+  });
 }

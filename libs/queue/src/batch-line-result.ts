@@ -1,4 +1,4 @@
-import { Errors, decodeJobFailure, errorDetail, parseRerankJobData, parseRerankJobResult, rerankBody } from '@rerank-pool/contracts';
+import { Errors, decodeJobFailure, errorDetail, parseRerankJobData, parseRerankJobResult, rerankBodyForJob } from '@rerank-pool/contracts';
 import type { BatchResultLine, RerankPoolError } from '@rerank-pool/contracts';
 import type { Settlement } from './batch-store.js';
 
@@ -28,11 +28,7 @@ export function settlementFromJob(jobId: string, index: number, idJson: string |
     }
     const data = parseRerankJobData(JSON.parse(rawData ?? 'null'));
     const result = parseRerankJobResult(JSON.parse(returnvalue), data.documents.length);
-    const body = rerankBody(result, {
-      topN: data.response?.topN,
-      documents: data.response?.returnDocuments ? data.documents : undefined,
-      totalMs: Number(finishedOn) - Number(timestamp),
-    });
+    const body = rerankBodyForJob(data, result, Number(finishedOn) - Number(timestamp));
     const line: BatchResultLine = { id: id as string | number, index, ...body };
     return { index, outcome: 'completed', line: JSON.stringify(line), pairs: data.documents.length };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { errorDetail, rerankBody } from '@rerank-pool/contracts';
+import { errorDetail, rerankBodyForJob } from '@rerank-pool/contracts';
 import type { JobStatusBody } from '@rerank-pool/contracts';
 import type { RerankJobStatus } from './job-status.js';
 
@@ -12,12 +12,7 @@ export function toJobStatusBody(status: RerankJobStatus): JobStatusBody {
   };
   if (status.finishedAt !== undefined) body.finished_at = new Date(status.finishedAt).toISOString();
   if (status.result && status.data) {
-    const { response, documents } = status.data;
-    body.result = rerankBody(status.result, {
-      topN: response?.topN,
-      documents: response?.returnDocuments ? documents : undefined,
-      totalMs: (status.finishedAt ?? status.createdAt) - status.createdAt,
-    });
+    body.result = rerankBodyForJob(status.data, status.result, (status.finishedAt ?? status.createdAt) - status.createdAt);
   }
   if (status.error) body.error = errorDetail(status.error);
   return body;
