@@ -15,15 +15,13 @@ export interface EnvVarUse {
 
 /**
  * Variables the app reads outside `configSchema`: the OpenTelemetry SDK's standard OTEL_*, the
- * Hugging Face Hub conventions (HF_*, read by libs/model-hub), Node's own NODE_*, and the worker's
- * metrics port.
+ * Hugging Face Hub conventions (HF_*, read by libs/model-hub) and Node's own NODE_*.
  */
 const ALLOWED_PREFIXES = ['OTEL_', 'HF_', 'NODE_'];
-const ALLOWED_NAMES = new Set(['METRICS_PORT']);
+const SCHEMA_NAMES = new Set<string>(Object.values(configSchema).map((spec) => spec.env));
 
 export function isKnownEnvVar(name: string): boolean {
-  const schemaNames = new Set<string>(Object.values(configSchema).map((spec) => spec.env));
-  return schemaNames.has(name) || ALLOWED_NAMES.has(name) || ALLOWED_PREFIXES.some((prefix) => name.startsWith(prefix));
+  return SCHEMA_NAMES.has(name) || ALLOWED_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
 /** Services that run the rerank-pool image; Redis, Jaeger and friends have their own variables. */
