@@ -48,8 +48,8 @@ export class RerankService {
    * The job payload of a request that passed every check but admission: limits and model. Lines
    * of offline batches take this path alone; they skip admission because they wait by design.
    */
-  prepare(input: RerankInput, tenant: string, trace?: Record<string, string>, timeoutMs?: number): RerankJobData {
-    return this.jobFor(input, tenant, trace, timeoutMs).data;
+  prepare(input: RerankInput, tenant: string, trace?: Record<string, string>): RerankJobData {
+    return this.jobFor(input, tenant, trace).data;
   }
 
   private jobFor(input: RerankInput, tenant: string, trace?: Record<string, string>, timeoutMs?: number): { queue: RerankQueue; data: RerankJobData } {
