@@ -7,7 +7,7 @@ import { idempotentBatchId, isBatchId, lineJobId, newBatchId } from './batch-ids
 import { errorLine } from './batch-line-result.js';
 import { fillBatchQueueOptions } from './batch-queue-options.js';
 import type { BatchQueueOptions, FilledBatchQueueOptions } from './batch-queue-options.js';
-import { BatchStore, bitIsSet } from './batch-store.js';
+import { BatchStore } from './batch-store.js';
 import type { BatchState } from './batch-store.js';
 import { BatchTracker } from './batch-tracker.js';
 import { BatchUpload } from './batch-upload.js';
@@ -107,13 +107,11 @@ export class BatchQueue extends EventEmitter<BatchQueueEvents> {
     if (begun.state === 'busy') throw Errors.batchBusy(batchId, Math.max(1, Math.ceil(begun.value / 1000)));
     if (begun.state === 'gone') throw Errors.batchNotFound(batchId);
     const state = (await this.store.read(batchId))!;
-    const [lineBytes, settled] = await Promise.all([this.store.lineBytes(batchId), this.store.settledBitmap(batchId)]);
-    for (const [modelIndex, model] of state.models.entries()) {
-      const indexes: number[] = [];
-      for (let index = 0; index < lineBytes.length; index++) {
-        if (lineBytes[index] === modelIndex + 1 && !bitIsSet(settled, index)) indexes.push(index);
-      }
-      for (let i = 0; i < indexes.length; i += CANCEL_CHUNK) await this.cancelLines(batchId, this.queueFor(model), indexes.slice(i, i + CANCEL_CHUNK));
+    for (const [model, indexes] of await this.store.unsettledByModel(batchId)) {
+      const name = state.models[model - 1];
+      if (name === undefined) continue;
+      const queue = this.queueFor(name);
+      for (let i = 0; i < indexes.length; i += CANCEL_CHUNK) await this.cancelLines(batchId, queue, indexes.slice(i, i + CANCEL_CHUNK));
     }
     return this.status(batchId, tenant);
   }

@@ -161,6 +161,20 @@ export class BatchStore {
     return (await this.redis.getBuffer(this.keys(batchId)[3]!)) ?? Buffer.alloc(0);
   }
 
+  /** The batch's accepted lines not settled yet, by model number (1-based into `models`). */
+  async unsettledByModel(batchId: string): Promise<Map<number, number[]>> {
+    const [lineBytes, settled] = await Promise.all([this.lineBytes(batchId), this.settledBitmap(batchId)]);
+    const byModel = new Map<number, number[]>();
+    for (let index = 0; index < lineBytes.length; index++) {
+      const model = lineBytes[index]!;
+      if (model === 0 || bitIsSet(settled, index)) continue;
+      const indexes = byModel.get(model) ?? [];
+      indexes.push(index);
+      byModel.set(model, indexes);
+    }
+    return byModel;
+  }
+
   /** Which of `indexes` are not settled yet (one round trip). */
   async unsettled(batchId: string, indexes: readonly number[]): Promise<number[]> {
     if (indexes.length === 0) return [];

@@ -6,7 +6,7 @@ import type { RedisOptions } from 'ioredis';
 import { Errors } from '@rerank-pool/contracts';
 import { lineJobId, parseLineJobId } from './batch-ids.js';
 import { LINE_JOB_FIELDS, errorLine, settlementFromJob } from './batch-line-result.js';
-import { bitIsSet, execOrThrow } from './batch-store.js';
+import { execOrThrow } from './batch-store.js';
 import type { BatchStore, Settlement } from './batch-store.js';
 import { queueNameForModel } from './queue-name.js';
 
@@ -112,16 +112,7 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
         await this.store.forgetRunning(batchId);
         continue;
       }
-      const [lineBytes, settled] = await Promise.all([this.store.lineBytes(batchId), this.store.settledBitmap(batchId)]);
-      const byModel = new Map<number, number[]>();
-      for (let index = 0; index < lineBytes.length; index++) {
-        const model = lineBytes[index]!;
-        if (model === 0 || bitIsSet(settled, index)) continue;
-        const indexes = byModel.get(model) ?? [];
-        indexes.push(index);
-        byModel.set(model, indexes);
-      }
-      for (const [model, indexes] of byModel) {
+      for (const [model, indexes] of await this.store.unsettledByModel(batchId)) {
         const queue = this.queueForModel(state.models[model - 1]!);
         if (!queue) continue;
         // A line without a job was settled meanwhile (the settle script then ignores this), was
