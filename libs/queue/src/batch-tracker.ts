@@ -213,13 +213,13 @@ export class BatchTracker extends EventEmitter<BatchTrackerEvents> {
    * would be exact, but XTRIM does not maintain it.) A false alarm only costs a reconcile.
    */
   private async hasGap(cursors: ReadonlyMap<string, string>): Promise<boolean> {
-    for (const [streamKey, cursor] of cursors) {
-      const info = await this.streamInfo(streamKey);
-      if (info.entriesAdded !== undefined && info.entriesAdded <= info.length) continue;
-      if (compareStreamIds(info.lastId, cursor) <= 0) continue;
-      if (info.firstId === undefined || compareStreamIds(info.firstId, cursor) > 0) return true;
-    }
-    return false;
+    // Every stream asked at once: one round trip per wake-up, however many models.
+    const streams = await Promise.all([...cursors].map(async ([streamKey, cursor]) => ({ cursor, info: await this.streamInfo(streamKey) })));
+    return streams.some(({ cursor, info }) => {
+      if (info.entriesAdded !== undefined && info.entriesAdded <= info.length) return false;
+      if (compareStreamIds(info.lastId, cursor) <= 0) return false;
+      return info.firstId === undefined || compareStreamIds(info.firstId, cursor) > 0;
+    });
   }
 
   private async streamInfo(streamKey: string): Promise<{ length: number; entriesAdded?: number; lastId: string; firstId?: string }> {
