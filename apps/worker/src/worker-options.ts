@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Config } from '@rerank-pool/config';
+import { WORKER_DRAIN_MS, type Config } from '@rerank-pool/config';
 import type { Logger, RerankMetrics } from '@rerank-pool/telemetry';
 
 export interface RerankWorkerOptions {
@@ -46,5 +46,5 @@ export function defaultWorkerId(): string {
 
 export const WORKER_DEFAULTS = {
   heartbeatMs: 5000,
-  drainTimeoutMs: 25_000,
+  drainTimeoutMs: WORKER_DRAIN_MS,
 };

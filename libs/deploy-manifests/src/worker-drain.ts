@@ -1,5 +1,4 @@
-/**
- * The worker's SIGTERM drain timeout: apps/worker's WORKER_DEFAULTS.drainTimeoutMs (25 000 ms),
- * repeated here because libraries never import apps. Grace periods in the manifests must exceed it.
- */
-export const WORKER_DRAIN_SECONDS = 25;
+import { WORKER_DRAIN_MS } from '@rerank-pool/config';
+
+/** The worker's SIGTERM drain in seconds: grace periods in the manifests must exceed it. */
+export const WORKER_DRAIN_SECONDS = WORKER_DRAIN_MS / 1000;
