@@ -68,6 +68,11 @@ export class RerankQueue {
     this.waiter = new ResultWaiter(this.queue, this.redis, this.options.connection, this.options.prefix);
   }
 
+  /** The BullMQ queue itself, for tools that speak BullMQ (the admin dashboard); closed with this. */
+  get bullQueue(): Queue {
+    return this.queue;
+  }
+
   async enqueue(data: RerankJobData, { idempotencyKey }: EnqueueOptions = {}): Promise<EnqueueResult> {
     const jobId = idempotencyKey === undefined ? randomUUID() : idempotentJobId(data.tenant, idempotencyKey);
     if (idempotencyKey !== undefined && (await this.exists(jobId))) return { jobId, created: false };

@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
-import { closeQueue, queueNameForModel, redisOptionsFromUrl, WEBHOOK_QUEUE_NAME } from '@rerank-pool/queue';
+import { closeQueue, redisOptionsFromUrl, WEBHOOK_QUEUE_NAME } from '@rerank-pool/queue';
 import { createAuthenticator } from '../authenticator.js';
 import { errorBody } from '../error-handler.js';
 import type { RouteDeps } from '../route-deps.js';
@@ -27,15 +27,12 @@ function asBearer(authorization: string | undefined): string | undefined {
  * auth (browsers prompt for it); without API_KEYS it is as open as the rest of the API.
  */
 export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry }) => {
-  const connection = redisOptionsFromUrl(config.redisUrl);
-  const queues = [...registry.modelIds.map(queueNameForModel), WEBHOOK_QUEUE_NAME].map(
-    (name) => new Queue(name, { connection, prefix: config.queuePrefix }),
-  );
+  // The model queues are the registry's (and closed by it); only the webhook queue is opened here.
+  const webhooks = new Queue(WEBHOOK_QUEUE_NAME, { connection: redisOptionsFromUrl(config.redisUrl), prefix: config.queuePrefix });
   // Connection errors reach the dashboard's own requests; ioredis reconnects meanwhile.
-  for (const queue of queues) queue.on('error', () => {});
-  app.addHook('onClose', async () => {
-    await Promise.allSettled(queues.map((queue) => closeQueue(queue)));
-  });
+  webhooks.on('error', () => {});
+  app.addHook('onClose', () => closeQueue(webhooks));
+  const queues = [...registry.modelIds.map((model) => registry.queueFor(model).bullQueue), webhooks];
 
   if (config.apiKeys && config.apiKeys.length > 0) {
     const authenticate = createAuthenticator(config.apiKeys);
