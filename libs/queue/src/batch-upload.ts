@@ -6,6 +6,7 @@ import { errorLine } from './batch-line-result.js';
 import type { FilledBatchQueueOptions } from './batch-queue-options.js';
 import type { BatchStore } from './batch-store.js';
 import { BATCH_LINE_PRIORITY } from './rerank-queue-options.js';
+import { retryingJobOptions } from './retrying-job-options.js';
 
 /** One line of an upload: a job ready to enqueue, or the error that rejected it (never enqueued). */
 export type BatchLineInput = { id: string | number; job: RerankJobData } | { id: string | number; error: RerankPoolError };
@@ -122,18 +123,10 @@ export class BatchUpload {
     if (accepted < 0) throw this.lostBatch(accepted);
   }
 
+  // The tracker copies a line's result into the batch and removes the job; the retention age is
+  // only the safety net for a job no tracker ever saw.
   private jobOptions(index: number): JobsOptions {
-    const { attempts, backoffMs, retentionSeconds } = this.args.options;
-    return {
-      jobId: lineJobId(this.batchId, index),
-      priority: BATCH_LINE_PRIORITY,
-      attempts,
-      backoff: { type: 'exponential', delay: backoffMs },
-      // The tracker copies a line's result into the batch and removes the job; these ages are
-      // only the safety net for a job no tracker ever saw.
-      removeOnComplete: { age: retentionSeconds },
-      removeOnFail: { age: retentionSeconds },
-    };
+    return retryingJobOptions(lineJobId(this.batchId, index), this.args.options, BATCH_LINE_PRIORITY);
   }
 
   /** A script refused the chunk: the batch expired, or another upload or a cancel took it over. */

@@ -16,6 +16,7 @@ import { deleteTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeQueue } from './close-queue.js';
+import { retryingJobOptions } from './retrying-job-options.js';
 
 export interface EnqueueOptions {
   /** Same tenant + key -> same job, computed once (within the retention period). */
@@ -197,15 +198,7 @@ export class RerankQueue {
   }
 
   private jobOptions(jobId: string, data: RerankJobData): JobsOptions {
-    const age = this.options.retentionSeconds;
-    return {
-      jobId,
-      priority: PRIORITY[data.priority],
-      attempts: this.options.attempts,
-      backoff: { type: 'exponential', delay: this.options.backoffMs },
-      removeOnComplete: { age },
-      removeOnFail: { age },
-    };
+    return retryingJobOptions(jobId, this.options, PRIORITY[data.priority]);
   }
 
   /**
@@ -217,18 +210,12 @@ export class RerankQueue {
     this.flows ??= new FlowProducer({ connection: this.options.connection, prefix: this.options.prefix });
     const jobId = opts.jobId as string;
     const webhook: WebhookJobData = { jobId, queueName: this.name, callbackUrl };
-    const age = this.options.retentionSeconds;
+    const { webhookAttempts, webhookBackoffMs, retentionSeconds } = this.options;
     await this.flows.add({
       name: 'webhook',
       queueName: WEBHOOK_QUEUE_NAME,
       data: webhook,
-      opts: {
-        jobId: `webhook-${this.name}-${jobId}`,
-        attempts: this.options.webhookAttempts,
-        backoff: { type: 'exponential', delay: this.options.webhookBackoffMs },
-        removeOnComplete: { age },
-        removeOnFail: { age },
-      },
+      opts: retryingJobOptions(`webhook-${this.name}-${jobId}`, { attempts: webhookAttempts, backoffMs: webhookBackoffMs, retentionSeconds }),
       children: [{ name: 'rerank', queueName: this.name, data, opts: { ...opts, ignoreDependencyOnFailure: true } }],
     });
   }
