@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { HubError, resolveModelRef } from '@rerank-pool/model-hub';
-import { synthesizeModel } from '@rerank-pool/model-synth';
+import { ensureSyntheticModel } from './synthetic-model.js';
 
 const DEFAULT_HUB_MODEL = 'cross-encoder/ms-marco-MiniLM-L-6-v2';
 
@@ -25,9 +24,7 @@ export async function defaultModel(): Promise<DefaultModel> {
     return { ref: DEFAULT_HUB_MODEL };
   } catch (error) {
     if (!(error instanceof HubError)) throw error;
-    if (!existsSync(join(SYNTHETIC_FALLBACK_DIR, 'model.onnx'))) {
-      await synthesizeModel({ preset: 'minilm-l6', outDir: SYNTHETIC_FALLBACK_DIR });
-    }
+    await ensureSyntheticModel('minilm-l6', SYNTHETIC_FALLBACK_DIR);
     return {
       ref: SYNTHETIC_FALLBACK_DIR,
       warning:

@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { buildApi } from '@rerank-pool/api';
 import { countPairs, driveHttpLoad, generateWorkload, percentile, runBareLoop, type BareLoopOptions, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
 import type { BatchStats } from '@rerank-pool/batcher';
 import { loadConfig } from '@rerank-pool/config';
 import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
-import { synthesizeModel, type SynthPresetName } from '@rerank-pool/model-synth';
+import type { SynthPresetName } from '@rerank-pool/model-synth';
 import { deleteKeysWithPrefix } from '@rerank-pool/queue';
 import { RerankWorker } from '@rerank-pool/worker';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
 import { UsageError } from '../cli-error.js';
 import { ensureRedis } from '../local-redis.js';
 import { Progress } from '../progress.js';
+import { ensureSyntheticModel } from '../synthetic-model.js';
 
 export const usage = 'bench [--preset tinybert-l2|minilm-l6] [--queries N] [--docs N] [--concurrency N] [--rounds N] [--json]';
 
@@ -100,7 +100,7 @@ export async function bench(argv: string[]): Promise<number> {
   const json = values.json;
 
   const modelDir = resolve('.rerank-pool', 'bench', preset);
-  if (!existsSync(join(modelDir, 'model.onnx'))) await synthesizeModel({ preset, outDir: modelDir });
+  await ensureSyntheticModel(preset, modelDir);
   const workload = generateWorkload({ queries, docs, seed: 1 });
   const pairs = countPairs(workload);
   log(`bench: ${preset}, ${queries} queries x ${docs} documents = ${pairs} pairs, ${availableParallelism()} cores`);
