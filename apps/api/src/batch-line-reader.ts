@@ -1,16 +1,12 @@
+import type { LineContext, LineParser, ParsedLine, RawLine } from '@rerank-pool/batches';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
 import type { BatchLine } from '@rerank-pool/contracts';
-import type { BatchLineInput } from '@rerank-pool/queue';
 import type { FastifyError } from 'fastify';
 import { fromValidation } from './error-handler.js';
-import type { NdjsonLine } from './ndjson-lines.js';
 import { inputFromCohere } from './rerank-input.js';
 import type { RerankService } from './rerank-service.js';
 
-/** A line of either upload format: NDJSON text (or its size, when too long) or an array element. */
-export type RawBatchLine = NdjsonLine | { number: number; value: unknown };
-
-/** The route's compiled validator for `batchLineSchema` (the same AJV as every request body). */
+/** The compiled validator of `batchLineSchema` (the same AJV as every request body). */
 export type LineValidator = ((value: unknown) => boolean) & { errors?: FastifyError['validation'] | null };
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -24,47 +20,53 @@ function idOf(value: unknown, number: number): string | number {
   return number;
 }
 
+function parseJson(text: string): { value: unknown } | { error: Error } {
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { error: error as Error };
+  }
+}
+
 /**
- * Turns each uploaded line into a job or that line's error, with the checks of `/v1/rerank`:
- * the same schema through the same validator compiler, then the service's limits and model
- * lookup. Nothing a line contains can fail the batch.
+ * Turns each batch line into a job or that line's error, with the checks of `/v1/rerank`: the
+ * same schema through the same validator compiler, then the service's limits and model lookup.
+ * Lines are read as their batch runs (uploads are stored first, by-reference inputs are never
+ * uploaded), so nothing a line contains can fail the batch or the request that created it.
  */
-export class BatchLineReader {
+export class BatchLineReader implements LineParser {
   constructor(
-    private readonly validate: LineValidator,
+    /** The validator is compiled by Fastify once the app is ready; asked for at the first line. */
+    private readonly validator: () => LineValidator,
     private readonly service: RerankService,
-    private readonly tenant: string,
     private readonly maxLineBytes: number,
-    private readonly trace?: Record<string, string>,
   ) {}
 
-  read(raw: RawBatchLine): BatchLineInput {
+  parse(raw: RawLine, { tenant, trace }: LineContext): ParsedLine {
     if ('tooLongBytes' in raw) {
       const error = Errors.payloadTooLarge(`line ${raw.number} has ${raw.tooLongBytes} bytes; the limit is ${this.maxLineBytes} (MAX_BODY_BYTES)`);
       return { id: raw.number, error };
     }
-    if ('value' in raw) return this.fromValue(raw.value, raw.number);
-    let value: unknown;
-    try {
-      value = JSON.parse(raw.text);
-    } catch (error) {
-      return { id: raw.number, error: Errors.invalidRequest(`line ${raw.number} is not valid JSON: ${(error as Error).message}`) };
-    }
-    return this.fromValue(value, raw.number);
-  }
-
-  private fromValue(value: unknown, number: number): BatchLineInput {
-    const id = idOf(value, number);
-    if (!isObject(value)) return { id, error: Errors.invalidRequest(`line ${number} must be a JSON object {query, documents, ...}`) };
-    if (!this.validate(value)) return { id, error: fromValidation(this.validate.errors ?? []) };
-    const line = value as unknown as BatchLine;
+    const parsed = parseJson(raw.text);
+    if ('error' in parsed) return { id: raw.number, error: Errors.invalidRequest(`line ${raw.number} is not valid JSON: ${parsed.error.message}`) };
+    const { value } = parsed;
+    const id = idOf(value, raw.number);
+    if (!isObject(value)) return { id, error: Errors.invalidRequest(`line ${raw.number} must be a JSON object {query, documents, ...}`) };
+    const validate = this.validator();
+    if (!validate(value)) return { id, error: fromValidation(validate.errors ?? []) };
     try {
       // Batch lines run at batch priority whatever they say: online traffic goes first.
-      const job = this.service.prepare(inputFromCohere(line, 'batch'), this.tenant, this.trace);
+      const job = this.service.prepare(inputFromCohere(value as unknown as BatchLine, 'batch'), tenant, trace);
       return { id, job };
     } catch (error) {
       if (isRerankPoolError(error)) return { id, error };
       throw error;
     }
+  }
+
+  idOf(raw: RawLine): string | number {
+    if ('tooLongBytes' in raw) return raw.number;
+    const parsed = parseJson(raw.text);
+    return 'value' in parsed ? idOf(parsed.value, raw.number) : raw.number;
   }
 }

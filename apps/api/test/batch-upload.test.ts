@@ -94,11 +94,15 @@ describe('when NDJSON lines are invalid', () => {
   });
 });
 
-describe('when the body is neither an array nor NDJSON', () => {
-  it('should answer 400 and create no batch', async () => {
+describe('when the body is neither an array, NDJSON nor a batch by reference', () => {
+  it('should answer 400 naming what is missing and create no batch', async () => {
     const response = await harness.app.inject({ method: 'POST', url: '/v1/batches', payload: { query: 'q', documents: ['a'] } });
     expect(response.statusCode).toBe(400);
-    expect(response.json().error).toMatchObject({ code: 'invalid_request', field: 'body' });
+    expect(response.json().error).toMatchObject({ code: 'invalid_request', field: 'input_url', message: 'input_url is required' });
+    const text = await harness.app.inject({ method: 'POST', url: '/v1/batches', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    expect(text.statusCode).toBe(400);
+    expect(text.json().error).toMatchObject({ code: 'invalid_request', field: 'body' });
+    expect(await harness.jobCount()).toBe(0);
   });
 });
 

@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DynamicBatcher, type BatchStats } from '@rerank-pool/batcher';
+import { BatchLineSettler, type BatchLineReceipt } from '@rerank-pool/batches';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
@@ -18,7 +19,7 @@ interface ServedModel {
   id: string;
   pool: InferencePool;
   batcher: DynamicBatcher;
-  consumer: Worker<RerankJobData, RerankJobResult>;
+  consumer: Worker<RerankJobData, RerankJobResult | BatchLineReceipt>;
 }
 
 /**
@@ -70,6 +71,8 @@ export class RerankWorker {
     const connection = redisOptionsFromUrl(config.redisUrl);
     const redis = new Redis(connection);
     redis.on('error', (error) => logger.error('redis connection error', { err: error.message }));
+    // The worker that finishes a batch line records its result in the batch, once (libs/batches).
+    const settler = new BatchLineSettler(redis, config.queuePrefix);
     const served: ServedModel[] = [];
     try {
       for (const ref of options.models ?? config.rerankModels) {
@@ -93,9 +96,9 @@ export class RerankWorker {
         });
         batcher.on('batch', (stats) => metrics.observeBatch(resolved.id, stats));
         const scorer = new JobScorer(pool, batcher, { metrics, logger });
-        const consumer = new Worker<RerankJobData, RerankJobResult>(
+        const consumer = new Worker<RerankJobData, RerankJobResult | BatchLineReceipt>(
           queueNameForModel(resolved.id),
-          (job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => scorer.process(job, token, signal),
+          settler.wrap((job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => scorer.process(job, token, signal)),
           {
             connection,
             prefix: config.queuePrefix,

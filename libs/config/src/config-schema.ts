@@ -1,5 +1,7 @@
-import { availableParallelism } from 'node:os';
-import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl } from './parsers.js';
+import { availableParallelism, homedir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList } from './parsers.js';
 import type { Parser } from './parsers.js';
 import { REDACTED, redactRedisUrl } from './secret-text.js';
 
@@ -139,6 +141,37 @@ export const configSchema = {
     env: 'JOB_RETENTION_SECONDS',
     doc: 'How long finished jobs (results, idempotency keys, cancel tombstones) are kept',
     default: '86400',
+    parse: integer(1),
+  }),
+  batchStoreUrl: withDefault({
+    env: 'BATCH_STORE_URL',
+    doc: 'Where batch inputs and results are kept: file:///dir (one host) or s3://bucket/prefix (any S3-compatible store; credentials and AWS_ENDPOINT_URL_S3 from the standard AWS_* variables)',
+    // Under the XDG data directory, so `rerank-pool dev` works with no setup; replicas on
+    // several hosts need a shared store (s3://).
+    default: () => pathToFileURL(join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'rerank-pool', 'batches')).href,
+    parse: storeUrl,
+  }),
+  batchUrlPrefixes: optional({
+    env: 'BATCH_URL_PREFIXES',
+    doc: 'Comma list of file:// and s3:// URL prefixes that a batch input_url or output_url may name (default: inside BATCH_STORE_URL only)',
+    parse: storeUrlList,
+  }),
+  batchWindowLines: withDefault({
+    env: 'BATCH_WINDOW_LINES',
+    doc: 'Lines of one batch held in Redis at a time (queued, running, or finished and not yet written to the store)',
+    default: '10000',
+    parse: integer(1),
+  }),
+  batchWindowBytes: withDefault({
+    env: 'BATCH_WINDOW_BYTES',
+    doc: 'Input bytes of one batch held in Redis at a time (the window also stops at BATCH_WINDOW_LINES)',
+    default: String(64 * 1024 * 1024),
+    parse: integer(1),
+  }),
+  batchMaxLines: withDefault({
+    env: 'BATCH_MAX_LINES',
+    doc: 'Most lines one batch may hold; a longer upload gets 413 before any line runs',
+    default: '100000000',
     parse: integer(1),
   }),
   logLevel: withDefault({

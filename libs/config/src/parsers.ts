@@ -57,6 +57,26 @@ export const redisUrl = url(['redis', 'rediss'], 'a');
 
 export const httpUrl = url(['http', 'https'], 'an');
 
+/**
+ * Where batches are stored: `file:///absolute/dir` or `s3://bucket[/prefix]`. Only the shape is
+ * checked here; libs/object-store opens it (and names what is wrong in more detail).
+ */
+export function storeUrl(raw: string): string {
+  const value = url(['file', 's3'], 'a')(raw);
+  const parsed = new URL(value);
+  if (parsed.protocol === 's3:' && parsed.hostname === '') throw new ParseProblem(`must name a bucket (s3://bucket/prefix), got ${shown(raw)}`);
+  if (parsed.protocol === 'file:' && parsed.host !== '') throw new ParseProblem(`must be file:///absolute/path (no host), got ${shown(raw)}`);
+  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
+    throw new ParseProblem(`must not carry credentials, a query or a fragment (AWS_* variables hold credentials), got ${shown(raw)}`);
+  }
+  return value;
+}
+
+/** A comma list of `file:///…` and `s3://…` URL prefixes. */
+export function storeUrlList(raw: string): string[] {
+  return commaList(raw).map((entry) => storeUrl(entry));
+}
+
 export function commaList(raw: string): string[] {
   const items = raw.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new ParseProblem(`must be a comma-separated list without empty entries, got ${shown(raw)}`);

@@ -32,6 +32,21 @@ export interface RerankJobData {
    * progress. Synchronous requests and batch lines skip those Redis writes.
    */
   reportProgress?: boolean;
+  /**
+   * Set on the jobs of offline batch lines: the worker that finishes such a job records its
+   * results line in the batch (libs/batches), atomically and once, before acknowledging it.
+   */
+  batch?: BatchLineRef;
+}
+
+/** Which batch line a job computes. */
+export interface BatchLineRef {
+  /** The batch id (`bat-…`). */
+  id: string;
+  /** The line's position among the batch's lines (0-based): its place in the results. */
+  index: number;
+  /** The line's own `id`, or its line number, carried back in its results line. */
+  line: string | number;
 }
 
 /** What a worker returns for a job (BullMQ `returnvalue`). Arrays are indexed like `documents`. */
@@ -70,6 +85,19 @@ const read: Reader = {
     return value;
   },
 };
+
+function batchLineRef(value: unknown): BatchLineRef {
+  const ref = read.object(value, 'batch');
+  const line = ref.line;
+  if (typeof line !== 'string' && !(typeof line === 'number' && Number.isInteger(line))) {
+    throw Errors.invalidRequest('batch.line must be a string or an integer', 'batch.line');
+  }
+  return {
+    id: read.string(ref.id, 'batch.id', false),
+    index: read.number(ref.index, 'batch.index', true),
+    line,
+  };
+}
 
 function optional<T>(value: unknown, parse: (value: unknown) => T): T | undefined {
   return value === undefined ? undefined : parse(value);
@@ -125,6 +153,7 @@ export function parseRerankJobData(input: unknown): RerankJobData {
       returnDocuments: response.returnDocuments === true ? true : undefined,
     },
     reportProgress: data.reportProgress === true ? true : undefined,
+    batch: optional(data.batch, batchLineRef),
   };
 }
 

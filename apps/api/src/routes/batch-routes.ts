@@ -1,20 +1,23 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { BatchService, splitLines, toBatchStatusBody } from '@rerank-pool/batches';
+import type { BatchUploadWriter, RawLine } from '@rerank-pool/batches';
 import {
   BATCH_NDJSON_TYPE,
   batchAcceptedSchema,
   batchLineSchema,
   batchParamsSchema,
   batchQuerySchema,
+  batchReferenceSchema,
   batchStatusSchema,
   Errors,
 } from '@rerank-pool/contracts';
-import type { BatchAccepted, BatchStatusBody, RerankPoolError } from '@rerank-pool/contracts';
-import { BatchQueue, redisOptionsFromUrl, toBatchStatusBody } from '@rerank-pool/queue';
-import type { BatchUpload } from '@rerank-pool/queue';
+import type { BatchAccepted, BatchReference, BatchStatusBody, RerankPoolError } from '@rerank-pool/contracts';
+import { openObjectStore } from '@rerank-pool/object-store';
+import { redisOptionsFromUrl } from '@rerank-pool/queue';
 import { BatchLineReader } from '../batch-line-reader.js';
-import type { LineValidator, RawBatchLine } from '../batch-line-reader.js';
-import { ndjsonLines } from '../ndjson-lines.js';
+import type { LineValidator } from '../batch-line-reader.js';
+import { fromValidation } from '../error-handler.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -24,64 +27,89 @@ interface BatchParams {
 
 const IDEMPOTENCY_HEADER = 'idempotency-key';
 
-async function* arrayLines(values: readonly unknown[]): AsyncGenerator<RawBatchLine> {
-  for (const [index, value] of values.entries()) yield { number: index + 1, value };
+/** A JSON array's elements as lines, numbered like NDJSON lines (1-based). */
+async function* arrayLines(values: readonly unknown[]): AsyncGenerator<RawLine> {
+  for (const [index, value] of values.entries()) yield { number: index + 1, text: JSON.stringify(value) ?? 'null' };
 }
 
-async function* ndjsonText(lines: AsyncIterable<string>): AsyncGenerator<string> {
-  for await (const line of lines) yield `${line}\n`;
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
- * Offline batches: upload (JSON array, or NDJSON streamed line by line), status, results in
- * input order, cancel. Lines are validated like `/v1/rerank` and run at batch priority.
+ * Offline batches: upload (JSON array, or NDJSON streamed line by line) into the batch store,
+ * or by reference to an input URL; status, results in input order, cancel. Lines are validated
+ * like `/v1/rerank` as the batch runs, and run at batch priority.
  */
 export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry, service }) => {
-  const batches = new BatchQueue({
+  const store = openObjectStore(config.batchStoreUrl);
+  let lineValidator: LineValidator | undefined;
+  const reader = new BatchLineReader(
+    () => (lineValidator ??= app.validatorCompiler!({ schema: batchLineSchema, method: 'POST', url: '/v1/batches', httpPart: 'body' }) as LineValidator),
+    service,
+    config.maxBodyBytes,
+  );
+  const batches = new BatchService({
     connection: redisOptionsFromUrl(config.redisUrl),
-    prefix: config.queuePrefix,
+    store,
     models: registry.modelIds,
+    parser: reader,
+    prefix: config.queuePrefix,
     retentionSeconds: config.jobRetentionSeconds,
+    windowLines: config.batchWindowLines,
+    windowBytes: config.batchWindowBytes,
+    maxLines: config.batchMaxLines,
+    maxLineBytes: config.maxBodyBytes,
+    urlPrefixes: config.batchUrlPrefixes,
   });
-  batches.on('error', (error) => app.log.warn({ err: error }, 'batch tracker: %s', error.message));
-  batches.startTracking();
-  app.addHook('onClose', () => batches.close());
+  batches.on('warning', (message, error) => app.log.warn({ err: error }, 'batches: %s', message));
+  batches.startDriving();
+  app.addHook('onClose', async () => {
+    await batches.close();
+    await store.close();
+  });
 
-  // The raw request stream goes to the handler, which parses and enqueues line by line while
-  // the upload is still arriving; Fastify's bodyLimit does not apply (each line has its own).
+  // The raw request stream goes to the handler, which stores it line by line while the upload
+  // is still arriving; Fastify's bodyLimit does not apply (each line has its own).
   app.addContentTypeParser(BATCH_NDJSON_TYPE, (_request, payload, done) => done(null, payload));
 
-  /** Reads the upload into the batch; on failure the lease is released so a re-sent upload resumes. */
-  async function feed(request: FastifyRequest, upload: BatchUpload, lines: AsyncIterable<RawBatchLine>, idempotencyKey?: string): Promise<void> {
-    const validate = request.compileValidationSchema(batchLineSchema, 'body') as LineValidator;
-    const reader = new BatchLineReader(validate, service, request.tenant, config.maxBodyBytes, traceCarrier(request.headers));
-    let index = 0;
+  /**
+   * Stores the upload. On failure the lease is released so the same upload sent again resumes;
+   * an upload nobody can resume (no key) or that is refused (too many lines) is removed whole.
+   */
+  async function receive(upload: BatchUploadWriter, lines: AsyncIterable<RawLine>, idempotencyKey?: string): Promise<void> {
     try {
-      for await (const line of lines) {
-        // A resumed upload re-sends the same content: lines the batch holds already are skipped.
-        if (index++ < upload.resumeFrom) continue;
-        await upload.append(reader.read(line));
-      }
+      for await (const line of lines) await upload.append(line);
       await upload.seal();
     } catch (error) {
-      await upload.abort().catch((abortError: Error) => request.log.warn({ err: abortError }, 'releasing a failed upload'));
-      // Without a key nobody can resume it, and an over-long batch would fail again: stop it.
+      await upload.abort().catch((abortError: Error) => app.log.warn({ err: abortError }, 'releasing a failed upload'));
       if (idempotencyKey === undefined || (error as RerankPoolError).code === 'payload_too_large') {
-        await batches.cancel(upload.batchId, request.tenant).catch((cancelError: Error) => request.log.warn({ err: cancelError }, 'cancelling a failed upload'));
+        await batches.discard(upload.batchId).catch((discardError: Error) => app.log.warn({ err: discardError }, 'removing a failed upload'));
       }
       throw error;
     }
   }
 
+  function referenceOf(request: FastifyRequest, body: Record<string, unknown>): BatchReference {
+    const validate = request.compileValidationSchema(batchReferenceSchema, 'body') as LineValidator;
+    if (!validate(body)) throw fromValidation(validate.errors ?? []);
+    return body as unknown as BatchReference;
+  }
+
   app.post<{ Querystring: { idempotency_key?: string }; Body: unknown }>('/v1/batches', {
     schema: {
-      summary: 'Submit many rerank requests: a JSON array, or NDJSON (one request per line) streamed',
+      summary: 'Submit many rerank requests: a JSON array, NDJSON (one request per line) streamed, or {input_url, output_url} by reference',
       tags: ['batches'],
       querystring: batchQuerySchema,
       headers: { type: 'object', properties: { [IDEMPOTENCY_HEADER]: batchQuerySchema.properties.idempotency_key } },
       body: {
         content: {
-          'application/json': { schema: { type: 'array', description: 'Rerank requests {id?, query, documents, model?, top_n?, return_documents?, max_tokens_per_doc?}' } },
+          'application/json': {
+            schema: {
+              type: ['array', 'object'],
+              description: 'An array of rerank requests {id?, query, documents, model?, top_n?, return_documents?, max_tokens_per_doc?}, or a batch by reference {input_url, output_url?}',
+            },
+          },
           [BATCH_NDJSON_TYPE]: { schema: { description: 'One rerank request per line, as in the JSON array' } },
         },
       },
@@ -90,14 +118,22 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     handler: async (request, reply): Promise<BatchAccepted> => {
       const header = request.headers[IDEMPOTENCY_HEADER];
       const idempotencyKey = request.query.idempotency_key ?? (typeof header === 'string' ? header : undefined);
+      const context = { tenant: request.tenant, idempotencyKey, trace: traceCarrier(request.headers) };
       const body = request.body;
-      let lines: AsyncIterable<RawBatchLine>;
-      if (Array.isArray(body)) lines = arrayLines(body);
-      else if (body instanceof Readable) lines = ndjsonLines(body, config.maxBodyBytes);
-      else throw Errors.invalidRequest(`the body must be a JSON array of rerank requests, or NDJSON with content-type ${BATCH_NDJSON_TYPE}`, 'body');
-      const { batchId, upload } = await batches.open(request.tenant, idempotencyKey);
-      // Without an upload the key named a complete batch: its id is the answer, the body unread.
-      if (upload) await feed(request, upload, lines, idempotencyKey);
+      let batchId: string;
+      if (isObject(body) && !(body instanceof Readable)) {
+        const reference = referenceOf(request, body);
+        batchId = await batches.createByReference(context, { inputUrl: reference.input_url, outputUrl: reference.output_url });
+      } else {
+        let lines: AsyncIterable<RawLine>;
+        if (Array.isArray(body)) lines = arrayLines(body);
+        else if (body instanceof Readable) lines = splitLines(body, { maxLineBytes: config.maxBodyBytes });
+        else throw Errors.invalidRequest(`the body must be a JSON array of rerank requests, NDJSON with content-type ${BATCH_NDJSON_TYPE}, or {input_url}`, 'body');
+        const opened = await batches.openUpload(context);
+        batchId = opened.batchId;
+        // Without an upload the key named a complete batch: its id is the answer, the body unread.
+        if (opened.upload) await receive(opened.upload, lines, idempotencyKey);
+      }
       const state = await batches.status(batchId, request.tenant);
       reply.status(202);
       return {
@@ -128,9 +164,9 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
       response: errorResponses,
     },
     handler: async (request, reply) => {
-      const lines = await batches.results(request.params.id, request.tenant);
+      const results = await batches.results(request.params.id, request.tenant);
       reply.type(BATCH_NDJSON_TYPE);
-      return reply.send(Readable.from(ndjsonText(lines)));
+      return reply.send(Readable.from(results));
     },
   });
 

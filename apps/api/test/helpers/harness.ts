@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { loadConfig } from '@rerank-pool/config';
 import type { Config } from '@rerank-pool/config';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
+import { BatchLineSettler } from '@rerank-pool/batches';
 import { checkDeadline, deleteKeysWithPrefix, queueNameForModel, redisOptionsFromUrl } from '@rerank-pool/queue';
 import { buildApi } from '../../src/index.js';
 
@@ -17,14 +22,23 @@ export interface Harness {
   app: FastifyInstance;
   config: Config;
   prefix: string;
+  /** The directory of this harness's batch store (BATCH_STORE_URL). */
+  batchStoreDir: string;
   /** Jobs in any state in a model's queue: proves a rejected request never reached Redis. */
   jobCount(model?: string): Promise<number>;
   close(): Promise<void>;
 }
 
+/** A batch store directory of the test's own (BATCH_STORE_URL), removed by `remove`. */
+export function temporaryBatchStore(): { url: string; dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-test-batch-store-'));
+  return { url: pathToFileURL(dir).href, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 export async function createHarness(env: Record<string, string> = {}): Promise<Harness> {
   const prefix = `rp-test-${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({ RERANK_MODELS: `${MODEL},${IDLE_MODEL}`, QUEUE_PREFIX: prefix, ...env });
+  const batchStore = temporaryBatchStore();
+  const config = loadConfig({ RERANK_MODELS: `${MODEL},${IDLE_MODEL}`, QUEUE_PREFIX: prefix, BATCH_STORE_URL: batchStore.url, ...env });
   const app = await buildApi({ config, logger: false });
   const inspectors = new Map<string, Queue>();
   const inspector = (model: string) => {
@@ -39,6 +53,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     app,
     config,
     prefix,
+    batchStoreDir: batchStore.dir,
     async jobCount(model = MODEL) {
       const counts = await inspector(model).getJobCounts();
       return Object.values(counts).reduce((sum, count) => sum + count, 0);
@@ -47,6 +62,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
       await app.close();
       await Promise.all([...inspectors.values()].map((queue) => queue.close()));
       await deleteKeys(prefix);
+      batchStore.remove();
     },
   };
 }
@@ -71,16 +87,27 @@ export function fixedScores(documents: readonly string[]): number[] {
   return documents.map((document) => Number.parseInt(document, 10) / 100);
 }
 
-/** A real BullMQ consumer of the model's queue that answers with `fixedScores`. */
+/**
+ * A real BullMQ consumer of the model's queue that answers with `fixedScores`, and settles
+ * batch lines as the worker does.
+ */
 export function startFixedScoreConsumer(
   prefix: string,
   process: (data: RerankJobData) => RerankJobResult | Promise<RerankJobResult> = resultWithFixedScores,
   model = MODEL,
 ): Worker<RerankJobData> {
-  return new Worker<RerankJobData>(queueNameForModel(model), async (job) => {
-    checkDeadline(job.data, job.id);
-    return process(job.data);
-  }, { connection, prefix, concurrency: 4 });
+  const settlements = new Redis(connection);
+  const settler = new BatchLineSettler(settlements, prefix);
+  const worker = new Worker<RerankJobData>(
+    queueNameForModel(model),
+    settler.wrap(async (job) => {
+      checkDeadline(job.data, job.id);
+      return process(job.data);
+    }),
+    { connection, prefix, concurrency: 4 },
+  );
+  worker.on('closed', () => void settlements.quit().catch(() => undefined));
+  return worker;
 }
 
 export function resultWithFixedScores(data: RerankJobData): RerankJobResult {

@@ -11,7 +11,7 @@ import type { DestinationStream } from '@rerank-pool/telemetry';
 import { RerankWorker } from '@rerank-pool/worker';
 import type { WorkerLogger } from '@rerank-pool/worker';
 import { buildApi } from '../../src/index.js';
-import { deleteKeys, listenOnLoopback } from './harness.js';
+import { deleteKeys, listenOnLoopback, temporaryBatchStore } from './harness.js';
 
 export const quietLogger: WorkerLogger = { info() {}, warn() {}, error() {} };
 
@@ -43,7 +43,9 @@ export async function startLiveService(options: LiveServiceOptions = {}): Promis
   const modelDir = join(root, 'synthetic-tiny');
   await synthesizeModel({ preset: 'tiny', outDir: modelDir, seed: 41 });
   const prefix = `rp-test-live-${randomBytes(4).toString('hex')}`;
+  const batchStore = temporaryBatchStore();
   const config = loadConfig({
+    BATCH_STORE_URL: batchStore.url,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: prefix,
     RERANK_MODELS: modelDir,
@@ -78,6 +80,7 @@ export async function startLiveService(options: LiveServiceOptions = {}): Promis
       await worker.close();
       await deleteKeys(prefix);
       await rm(root, { recursive: true, force: true });
+      batchStore.remove();
     },
   };
 }

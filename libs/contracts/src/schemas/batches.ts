@@ -6,7 +6,7 @@ import type { RerankFields, RerankMeta, RerankResult } from './rerank.js';
  * (one request per line). Each line is validated like a `/v1/rerank` body; a bad line becomes
  * that line's error in the results instead of failing the batch.
  */
-export const BATCH_STATUSES = ['queued', 'running', 'completed', 'cancelled'] as const;
+export const BATCH_STATUSES = ['queued', 'running', 'finalizing', 'completed', 'cancelled'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const BATCH_NDJSON_TYPE = 'application/x-ndjson';
@@ -32,6 +32,35 @@ export const batchLineSchema = {
     max_tokens_per_doc,
   },
 } as const;
+
+/**
+ * A batch by reference (`POST /v1/batches` with a JSON object): the input is read from a store
+ * URL and never passes through the API; the results are written to `output_url` when given.
+ */
+export const batchReferenceSchema = {
+  type: 'object',
+  required: ['input_url'],
+  additionalProperties: false,
+  properties: {
+    input_url: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 2048,
+      description: 'NDJSON of rerank requests (as uploaded lines): file:///… or s3://bucket/key, inside BATCH_URL_PREFIXES',
+    },
+    output_url: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 2048,
+      description: 'Where the results NDJSON is written once the batch finishes (file:///… or s3://bucket/key); also served by GET …/results',
+    },
+  },
+} as const;
+
+export interface BatchReference {
+  input_url: string;
+  output_url?: string;
+}
 
 export const batchQuerySchema = {
   type: 'object',
@@ -69,7 +98,7 @@ export const batchStatusSchema = {
   properties: {
     id: { type: 'string' },
     status: { type: 'string', enum: BATCH_STATUSES },
-    total: { type: 'integer', description: 'Lines in the batch' },
+    total: { type: 'integer', description: 'Lines in the batch (for a batch by reference: counted so far, final once its status leaves queued)' },
     completed: { type: 'integer', description: 'Lines scored' },
     failed: { type: 'integer', description: 'Lines that failed, including those rejected at upload' },
     cancelled: { type: 'integer', description: 'Lines removed by a cancel before they ran' },
@@ -77,12 +106,15 @@ export const batchStatusSchema = {
       type: 'object',
       required: ['total', 'completed'],
       properties: {
-        total: { type: 'integer', description: '(query, document) pairs of the valid lines' },
+        total: { type: 'integer', description: '(query, document) pairs of the valid lines read so far (lines are read as the batch runs)' },
         completed: { type: 'integer', description: 'Pairs of the completed lines' },
       },
     },
     created_at: { type: 'string', format: 'date-time' },
-    finished_at: { type: 'string', format: 'date-time', description: 'Set once every line has finished; results are served from then' },
+    finished_at: { type: 'string', format: 'date-time', description: 'Set once every line has finished and the results are written; results are served from then' },
+    input_url: { type: 'string', description: 'The input of a batch by reference' },
+    output_url: { type: 'string', description: 'Where the results of a batch by reference are written' },
+    error: { type: 'string', description: 'Why the input could not be read or the output not written, when that happened' },
   },
 } as const;
 
@@ -109,6 +141,9 @@ export interface BatchStatusBody {
   pairs: { total: number; completed: number };
   created_at: string;
   finished_at?: string;
+  input_url?: string;
+  output_url?: string;
+  error?: string;
 }
 
 /** One line of `GET /v1/batches/:id/results` (NDJSON, input order): results or the line's error. */

@@ -1,0 +1,13 @@
+export { BatchService } from './batch-service.js';
+export type { BatchRequestContext, OpenedUpload } from './batch-service.js';
+export { BATCH_DEFAULTS } from './batch-options.js';
+export type { BatchOptions } from './batch-options.js';
+export type { BatchState, LineOutcome } from './batch-state.js';
+export type { BatchUploadWriter } from './upload-writer.js';
+export { toBatchStatusBody } from './batch-status-body.js';
+export type { LineContext, LineParser, ParsedLine } from './line-parser.js';
+export { splitLines } from './line-splitter.js';
+export type { RawLine, SplitLine, SplitOptions } from './line-splitter.js';
+export { BatchLineSettler } from './line-settlement.js';
+export type { BatchLineReceipt, RerankProcessor } from './line-settlement.js';
+export { isBatchId, lineJobId } from './batch-ids.js';
