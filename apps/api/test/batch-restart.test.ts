@@ -50,6 +50,8 @@ describe('when the API restarts', () => {
   it('should let workers finish the window while no API runs, then continue the batch from a new API', async () => {
     const first = await buildApi({ config: harness.config, logger: false });
     const id = await submit(first);
+    // Its driver queues the first window, then the API goes away.
+    while ((await harness.jobCount()) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     await first.close();
     // Workers settle the lines they finish on their own: no API needs to be there.
     const inspector = new Queue(queueNameForModel(MODEL), { connection, prefix: harness.prefix });

@@ -168,6 +168,12 @@ export const configSchema = {
     default: String(64 * 1024 * 1024),
     parse: integer(1),
   }),
+  batchUploadLeaseMs: withDefault({
+    env: 'BATCH_UPLOAD_LEASE_MS',
+    doc: 'How long an upload that stopped sending (a crashed API, a cut connection) keeps its batch before the same upload sent again may continue it',
+    default: '30000',
+    parse: integer(1000),
+  }),
   batchMaxLines: withDefault({
     env: 'BATCH_MAX_LINES',
     doc: 'Most lines one batch may hold; a longer upload gets 413 before any line runs',

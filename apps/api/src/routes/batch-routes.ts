@@ -59,6 +59,7 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     windowLines: config.batchWindowLines,
     windowBytes: config.batchWindowBytes,
     maxLines: config.batchMaxLines,
+    uploadLeaseMs: config.batchUploadLeaseMs,
     maxLineBytes: config.maxBodyBytes,
     urlPrefixes: config.batchUrlPrefixes,
   });

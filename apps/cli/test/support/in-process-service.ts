@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApi } from '@rerank-pool/api';
@@ -35,7 +36,14 @@ export async function startInProcessService(env: Record<string, string> = {}, se
   const modelDir = join(root, 'synthetic-tiny');
   await synthesizeModel({ preset: 'tiny', outDir: modelDir, seed });
   const prefix = `rp-test-service-${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({ REDIS_URL, QUEUE_PREFIX: prefix, RERANK_MODELS: modelDir, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    RERANK_MODELS: modelDir,
+    LOG_LEVEL: 'silent',
+    BATCH_STORE_URL: pathToFileURL(join(root, 'batch-store')).href,
+    ...env,
+  });
   const worker = await RerankWorker.start({ config, logger: { info() {}, warn() {}, error() {} } });
   const app = await buildApi({ config, logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
