@@ -15,18 +15,33 @@ export interface EnvVarUse {
 
 /**
  * Variables the app reads outside `configSchema`: the OpenTelemetry SDK's standard OTEL_*, the
- * Hugging Face Hub conventions (HF_*, read by libs/model-hub) and Node's own NODE_*.
+ * Hugging Face Hub conventions (HF_*, read by libs/model-hub), the AWS SDK's standard AWS_*
+ * (credentials, region and AWS_ENDPOINT_URL_S3 of an s3:// BATCH_STORE_URL, read by
+ * libs/object-store) and Node's own NODE_*.
  */
-const ALLOWED_PREFIXES = ['OTEL_', 'HF_', 'NODE_'];
+const ALLOWED_PREFIXES = ['OTEL_', 'HF_', 'AWS_', 'NODE_'];
 const SCHEMA_NAMES = new Set<string>(Object.values(configSchema).map((spec) => spec.env));
 
 export function isKnownEnvVar(name: string): boolean {
   return SCHEMA_NAMES.has(name) || ALLOWED_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
-/** Services that run the rerank-pool image; Redis, Jaeger and friends have their own variables. */
+/** Repositories of the app's images, as compose and the kustomizations name them. */
+const APP_IMAGES = new Set(['rerank-pool', 'rerank-pool-cuda']);
+
+/** `ghcr.io/org/rerank-pool:0.1.0` -> `rerank-pool`: the last path segment without tag or digest. */
+function imageRepository(image: string): string {
+  return image.slice(image.lastIndexOf('/') + 1).split(/[:@]/)[0];
+}
+
+/**
+ * Services that run the rerank-pool image (built here, or named by its repository); Redis, MinIO
+ * and its mc init job, Jaeger and friends have their own variables.
+ */
 function appServices(compose: ComposeFile): Array<[string, ComposeFile['services'][string]]> {
-  return Object.entries(compose.services).filter(([, service]) => service.build !== undefined || service.image?.startsWith('rerank-pool'));
+  return Object.entries(compose.services).filter(
+    ([, service]) => service.build !== undefined || (service.image !== undefined && APP_IMAGES.has(imageRepository(service.image))),
+  );
 }
 
 export function composeEnvVars(compose: ComposeFile, source = relative(repoRoot, composeFilePath)): EnvVarUse[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeEnvVars, envVarsUsed, kubernetesEnvVars, loadComposeFile, unknownEnvVars, type K8sObject } from '../src/index.js';
+import { composeEnvVars, envVarsUsed, isKnownEnvVar, kubernetesEnvVars, loadComposeFile, unknownEnvVars, type K8sObject } from '../src/index.js';
 
 describe('when collecting the environment variables the manifests set', () => {
   const uses = envVarsUsed();
@@ -9,11 +9,26 @@ describe('when collecting the environment variables the manifests set', () => {
     for (const expected of ['docker-compose.yml services.worker', 'ConfigMap/rerank-pool-config', 'Secret/rerank-pool-secrets', 'Deployment/rerank-pool-worker', 'Dockerfile.cuda:']) {
       expect(sources).toContain(expected);
     }
-    expect(uses.map((use) => use.name)).toEqual(expect.arrayContaining(['REDIS_URL', 'API_KEYS', 'WEBHOOK_SECRET', 'EXECUTION_PROVIDER', 'METRICS_PORT']));
+    expect(uses.map((use) => use.name)).toEqual(
+      expect.arrayContaining(['REDIS_URL', 'API_KEYS', 'WEBHOOK_SECRET', 'EXECUTION_PROVIDER', 'METRICS_PORT', 'BATCH_STORE_URL', 'AWS_ACCESS_KEY_ID']),
+    );
   });
 
-  it('should only use variables of the config schema, OTEL_*, HF_*, NODE_* or METRICS_PORT', () => {
+  it('should only use variables of the config schema, OTEL_*, HF_*, AWS_* or NODE_*', () => {
     expect(unknownEnvVars(uses)).toEqual([]);
+  });
+
+  it("should read compose's app services only, not MinIO or its mc init job", () => {
+    const services = new Set(composeEnvVars(loadComposeFile()).map((use) => use.source.split('services.')[1]));
+    expect([...services].sort()).toEqual(['api', 'model-pull', 'worker']);
+  });
+});
+
+describe('when deciding which variables the app reads', () => {
+  it("should know the AWS SDK's standard variables by their AWS_ prefix", () => {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL_S3']) expect(isKnownEnvVar(name)).toBe(true);
+    expect(isKnownEnvVar('AWSS3_BUCKET')).toBe(false);
+    expect(isKnownEnvVar('MINIO_ROOT_USER')).toBe(false);
   });
 });
 
@@ -22,6 +37,16 @@ describe('when a manifest sets a variable the app does not read', () => {
     const compose = loadComposeFile();
     compose.services.api.environment = { ...(compose.services.api.environment as Record<string, string>), REDIS_HOST: 'redis' };
     expect(unknownEnvVars(composeEnvVars(compose))).toEqual([{ name: 'REDIS_HOST', source: 'docker-compose.yml services.api' }]);
+  });
+
+  it('should report it from a service running the app image by name, and skip other images', () => {
+    const compose = loadComposeFile();
+    compose.services = {
+      gpu: { image: 'ghcr.io/rerank-pool/rerank-pool-cuda:0.1.0', environment: ['WORKERS=4'] },
+      store: { image: 'minio/minio:latest', environment: { MINIO_ROOT_USER: 'rerank-pool' } },
+      docs: { image: 'rerank-pool-docs:latest', environment: { SITE_URL: 'http://localhost' } },
+    };
+    expect(unknownEnvVars(composeEnvVars(compose))).toEqual([{ name: 'WORKERS', source: 'docker-compose.yml services.gpu' }]);
   });
 
   it('should report it from a ConfigMap key', () => {
