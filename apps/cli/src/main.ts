@@ -23,8 +23,18 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   worker: { run: worker.worker, usage: worker.usage },
 };
 
+/** A command's usage is one line per form (e.g. `submit FILE …` and `submit --input-url …`). */
+function usageLines(usage: string, first: string, rest = ' '.repeat(first.length)): string {
+  return usage
+    .split('\n')
+    .map((line, index) => `${index === 0 ? first : rest}rerank-pool ${line}\n`)
+    .join('');
+}
+
 function help(): string {
-  return ['usage: rerank-pool <command> [options]', '', ...Object.values(COMMANDS).map((c) => `  rerank-pool ${c.usage}`), ''].join('\n');
+  return `usage: rerank-pool <command> [options]\n\n${Object.values(COMMANDS)
+    .map((c) => usageLines(c.usage, '  '))
+    .join('')}`;
 }
 
 function findCommand(argv: string[]): { name: string; rest: string[] } | undefined {
@@ -49,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     return await COMMANDS[found.name]!.run(found.rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`rerank-pool ${error.message}\nusage: rerank-pool ${COMMANDS[found.name]!.usage}\n`);
+      process.stderr.write(`rerank-pool ${error.message}\n${usageLines(COMMANDS[found.name]!.usage, 'usage: ')}`);
       return 2;
     }
     const code = (error as { code?: unknown }).code;

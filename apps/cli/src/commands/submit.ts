@@ -1,49 +1,107 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BatchAccepted, BatchStatusBody } from '@rerank-pool/contracts';
+import type { BatchAccepted, BatchReference, BatchStatusBody } from '@rerank-pool/contracts';
 import { parseCommandArgs, positiveIntegerArg, requiredArg } from '../args.js';
 import { UsageError } from '../cli-error.js';
 import { Progress } from '../progress.js';
 import { BatchClient } from '../submit/batch-client.js';
-import { inputFingerprint } from '../submit/input-fingerprint.js';
+import { inputFingerprint, referenceFingerprint } from '../submit/input-fingerprint.js';
 import { SubmitError } from '../submit/submit-error.js';
 import { jsonlInput, trecInput } from '../submit/submit-input.js';
 import type { SubmitInput } from '../submit/submit-input.js';
-import { writeResults } from '../submit/submit-output.js';
-import type { OutputFormat } from '../submit/submit-output.js';
+import { readFailures, writeResults } from '../submit/submit-output.js';
+import type { LineFailure, OutputFormat } from '../submit/submit-output.js';
 
-export const usage =
-  'submit FILE --out FILE [--api URL] [--format jsonl|trec] [--topics FILE --corpus FILE] [--k-in N] [--model M] [--interval-ms N]   (API key from RERANK_POOL_API_KEY)';
+export const usage = [
+  'submit FILE --out FILE [--api URL] [--format jsonl|trec] [--topics FILE --corpus FILE] [--k-in N] [--model M] [--interval-ms N]   (API key from RERANK_POOL_API_KEY)',
+  'submit --input-url URL [--output-url URL] [--out FILE] [--api URL] [--interval-ms N]   (file:///… or s3://…, read and written by the service)',
+].join('\n');
 
 const DEFAULT_API = 'http://localhost:8080';
 const DEFAULT_K_IN = 100;
 const DEFAULT_INTERVAL_MS = 1000;
 /** A re-run may find its killed predecessor's upload still held by the API (its lease, 30 s). */
 const BUSY_RETRY_MS = 90_000;
+/** Failed lines printed; the rest are counted. */
+const FAILURES_SHOWN = 5;
 
-interface SubmitOptions {
+interface CommonOptions {
+  api: string;
+  intervalMs: number;
+}
+
+/** `submit FILE`: the CLI reads the file and uploads its requests. */
+interface UploadOptions extends CommonOptions {
+  source: 'file';
   file: string;
   out: string;
-  api: string;
   format: OutputFormat;
   topics?: string;
   corpus?: string;
   kIn: number;
   model?: string;
-  intervalMs: number;
 }
 
-function parseOptions(argv: string[]): SubmitOptions {
-  const { values, positionals } = parseCommandArgs('submit', argv, {
-    out: { type: 'string' },
-    api: { type: 'string' },
-    format: { type: 'string' },
-    topics: { type: 'string' },
-    corpus: { type: 'string' },
-    'k-in': { type: 'string' },
-    model: { type: 'string' },
-    'interval-ms': { type: 'string' },
-  });
-  if (positionals.length !== 1) throw new UsageError(`submit: give exactly one input FILE, got ${positionals.length}`);
+/** `submit --input-url`: the service reads the input where it is; at least one of `out` and `outputUrl` is set. */
+interface ReferenceOptions extends CommonOptions {
+  source: 'url';
+  inputUrl: string;
+  outputUrl?: string;
+  out?: string;
+}
+
+type SubmitOptions = UploadOptions | ReferenceOptions;
+
+const ARGS = {
+  out: { type: 'string' },
+  api: { type: 'string' },
+  format: { type: 'string' },
+  topics: { type: 'string' },
+  corpus: { type: 'string' },
+  'k-in': { type: 'string' },
+  model: { type: 'string' },
+  'interval-ms': { type: 'string' },
+  'input-url': { type: 'string' },
+  'output-url': { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof ARGS>>['values'];
+
+/** The service checks the URL against its allowed prefixes; a bare path is caught here, with the usage. */
+function urlArg(name: string, value: string): string {
+  try {
+    new URL(value);
+  } catch {
+    throw new UsageError(`submit: --${name} must be a URL (file:///path or s3://bucket/key), got "${value}"`);
+  }
+  return value;
+}
+
+function referenceOptions(values: Values, positionals: string[], common: CommonOptions): ReferenceOptions {
+  if (positionals.length > 0) throw new UsageError(`submit: give an input FILE or --input-url, not both (got ${positionals.join(' ')} and --input-url)`);
+  // The service reads the NDJSON requests as they are, and its results are JSONL.
+  const inapplicable = [
+    values.format !== undefined && values.format !== 'jsonl' ? `--format ${values.format}` : undefined,
+    values.topics !== undefined ? '--topics' : undefined,
+    values.corpus !== undefined ? '--corpus' : undefined,
+    values['k-in'] !== undefined ? '--k-in' : undefined,
+    values.model !== undefined ? '--model' : undefined,
+  ].filter((name) => name !== undefined);
+  if (inapplicable.length > 0) {
+    const names = inapplicable.length === 1 ? inapplicable[0] : `${inapplicable.slice(0, -1).join(', ')} and ${inapplicable.at(-1)}`;
+    throw new UsageError(`submit: ${names} ${inapplicable.length === 1 ? 'does' : 'do'} not apply to --input-url (the service reads its NDJSON requests as they are)`);
+  }
+  const inputUrl = urlArg('input-url', requiredArg('submit', 'input-url', values['input-url']));
+  const outputUrl = values['output-url'] === undefined ? undefined : urlArg('output-url', requiredArg('submit', 'output-url', values['output-url']));
+  const out = values.out === undefined ? undefined : requiredArg('submit', 'out', values.out);
+  if (out === undefined && outputUrl === undefined) {
+    throw new UsageError('submit: --input-url needs --out FILE, --output-url URL or both (else the results go nowhere you named)');
+  }
+  return { ...common, source: 'url', inputUrl, outputUrl, out };
+}
+
+function uploadOptions(values: Values, positionals: string[], common: CommonOptions): UploadOptions {
+  if (values['output-url'] !== undefined) throw new UsageError('submit: --output-url only applies to --input-url');
+  if (positionals.length !== 1) throw new UsageError(`submit: give exactly one input FILE (or --input-url URL), got ${positionals.length}`);
   const format = values.format ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'trec') throw new UsageError(`submit: --format must be jsonl or trec, got "${format}"`);
   if (format === 'trec' && (values.topics === undefined || values.corpus === undefined)) {
@@ -53,19 +111,28 @@ function parseOptions(argv: string[]): SubmitOptions {
     throw new UsageError('submit: --topics, --corpus and --k-in only apply to --format trec');
   }
   return {
+    ...common,
+    source: 'file',
     file: positionals[0]!,
     out: requiredArg('submit', 'out', values.out),
-    api: values.api ?? process.env.RERANK_POOL_URL ?? DEFAULT_API,
     format,
     topics: values.topics,
     corpus: values.corpus,
     kIn: positiveIntegerArg('submit', 'k-in', values['k-in']) ?? DEFAULT_K_IN,
     model: values.model,
-    intervalMs: positiveIntegerArg('submit', 'interval-ms', values['interval-ms']) ?? DEFAULT_INTERVAL_MS,
   };
 }
 
-async function readInput(options: SubmitOptions): Promise<{ input: SubmitInput; key: string }> {
+function parseOptions(argv: string[]): SubmitOptions {
+  const { values, positionals } = parseCommandArgs('submit', argv, ARGS);
+  const common: CommonOptions = {
+    api: values.api ?? process.env.RERANK_POOL_URL ?? DEFAULT_API,
+    intervalMs: positiveIntegerArg('submit', 'interval-ms', values['interval-ms']) ?? DEFAULT_INTERVAL_MS,
+  };
+  return values['input-url'] !== undefined ? referenceOptions(values, positionals, common) : uploadOptions(values, positionals, common);
+}
+
+async function readInput(options: UploadOptions): Promise<{ input: SubmitInput; key: string }> {
   const { format, kIn, model } = options;
   if (format === 'jsonl') {
     const input = await jsonlInput(options.file, model);
@@ -89,16 +156,30 @@ async function upload(client: BatchClient, input: SubmitInput, key: string): Pro
   }
 }
 
+/**
+ * A by-reference batch stays `queued` while the service counts its input, its total growing;
+ * the total is final once the status moves on. (An upload's total is final when it is accepted.)
+ */
+function totalFinal(status: BatchStatusBody): boolean {
+  return status.input_url === undefined || status.status !== 'queued' || status.finished_at !== undefined;
+}
+
 /** Polls until every line has finished, showing lines done, pairs/s and ETA. */
 async function waitForBatch(client: BatchClient, batchId: string, intervalMs: number): Promise<BatchStatusBody> {
   let status = await client.status(batchId);
   const progress = new Progress({ label: 'lines reranked', total: status.total });
-  const started = Date.now();
-  const pairsAtStart = status.pairs.completed;
+  // Timed from the first status with a final total: counting the input is not scoring it.
+  let since: { time: number; pairs: number } | undefined;
   for (;;) {
-    const seconds = (Date.now() - started) / 1000;
-    const pairsPerSecond = seconds > 0 ? (status.pairs.completed - pairsAtStart) / seconds : 0;
-    progress.update(status.completed + status.failed + status.cancelled, status.total, `${pairsPerSecond.toFixed(1)} pairs/s`);
+    const done = status.completed + status.failed + status.cancelled;
+    if (totalFinal(status)) {
+      since ??= { time: Date.now(), pairs: status.pairs.completed };
+      const seconds = (Date.now() - since.time) / 1000;
+      const pairsPerSecond = seconds > 0 ? (status.pairs.completed - since.pairs) / seconds : 0;
+      progress.update(done, status.total, `${pairsPerSecond.toFixed(1)} pairs/s`);
+    } else {
+      progress.update(done, status.total, 'queued (total may still grow)', { totalFinal: false });
+    }
     if (status.finished_at !== undefined) break;
     await sleep(intervalMs);
     status = await client.status(batchId);
@@ -107,22 +188,57 @@ async function waitForBatch(client: BatchClient, batchId: string, intervalMs: nu
   return status;
 }
 
-/**
- * Re-ranks a file offline through the batches API: uploads it (streamed), follows progress,
- * writes the results. Re-running an interrupted submit continues the same batch: the
- * idempotency key is a hash of the inputs and options.
- */
-export async function submit(argv: string[]): Promise<number> {
-  const options = parseOptions(argv);
+function printFailures(failures: readonly LineFailure[]): void {
+  for (const failure of failures.slice(0, FAILURES_SHOWN)) process.stderr.write(`  line ${JSON.stringify(failure.id)}: [${failure.code}] ${failure.message}\n`);
+  if (failures.length > FAILURES_SHOWN) process.stderr.write(`  ... and ${failures.length - FAILURES_SHOWN} more\n`);
+}
+
+function counts(status: BatchStatusBody): string {
+  return `${status.completed} completed, ${status.failed} failed, ${status.cancelled} cancelled`;
+}
+
+async function submitFile(client: BatchClient, options: UploadOptions): Promise<number> {
   const { input, key } = await readInput(options);
-  const client = new BatchClient({ baseUrl: options.api, apiKey: process.env.RERANK_POOL_API_KEY });
   process.stderr.write(`uploading ${input.requests} requests (${input.pairs} pairs) to ${options.api}\n`);
   const accepted = await upload(client, input, key);
   process.stderr.write(`batch ${accepted.id}: ${accepted.total} lines, ${accepted.status}\n`);
   const status = await waitForBatch(client, accepted.id, options.intervalMs);
   const failures = await writeResults(options.out, options.format, client.results(accepted.id), input.docids);
-  process.stderr.write(`wrote ${options.out}: ${status.completed} completed, ${status.failed} failed, ${status.cancelled} cancelled\n`);
-  for (const failure of failures.slice(0, 5)) process.stderr.write(`  line ${JSON.stringify(failure.id)}: [${failure.code}] ${failure.message}\n`);
-  if (failures.length > 5) process.stderr.write(`  ... and ${failures.length - 5} more\n`);
+  process.stderr.write(`wrote ${options.out}: ${counts(status)}\n`);
+  printFailures(failures);
   return failures.length === 0 && status.status !== 'cancelled' ? 0 : 1;
+}
+
+async function submitReference(client: BatchClient, options: ReferenceOptions): Promise<number> {
+  const reference: BatchReference = { input_url: options.inputUrl };
+  if (options.outputUrl !== undefined) reference.output_url = options.outputUrl;
+  const to = options.outputUrl === undefined ? '' : `, results to ${options.outputUrl}`;
+  process.stderr.write(`submitting ${options.inputUrl} by reference to ${options.api}${to}\n`);
+  const accepted = await client.submitReference(reference, referenceFingerprint(options));
+  process.stderr.write(`batch ${accepted.id}: ${accepted.total} lines${accepted.status === 'queued' ? ' so far' : ''}, ${accepted.status}\n`);
+  const status = await waitForBatch(client, accepted.id, options.intervalMs);
+  // The service's reason when it could not read the input or write output_url (the results are then still served by the API).
+  if (status.error !== undefined) process.stderr.write(`batch ${accepted.id}: ${status.error}\n`);
+  let failures: LineFailure[] = [];
+  if (options.out !== undefined) failures = await writeResults(options.out, 'jsonl', client.results(accepted.id));
+  else if (status.failed > 0) failures = await readFailures(client.results(accepted.id));
+  // With an error, output_url may not hold the results: only places known to hold them are named.
+  const places = [status.error === undefined ? status.output_url : undefined, options.out].filter((place) => place !== undefined);
+  const where = places.length > 0 ? places.join(' and ') : `${options.api.replace(/\/+$/, '')}${accepted.results_url} (only)`;
+  process.stderr.write(`results in ${where}: ${counts(status)}\n`);
+  printFailures(failures);
+  return failures.length === 0 && status.failed === 0 && status.status !== 'cancelled' && status.error === undefined ? 0 : 1;
+}
+
+/**
+ * Re-ranks offline through the batches API and follows progress. `submit FILE` uploads the file
+ * (streamed) and writes the results to --out; `submit --input-url` has the service read the input
+ * where it is and write the results to --output-url, and downloads them to --out if given.
+ * Re-running an interrupted submit continues the same batch: the idempotency key is a hash of
+ * the inputs and options (of the URLs, by reference).
+ */
+export async function submit(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  const client = new BatchClient({ baseUrl: options.api, apiKey: process.env.RERANK_POOL_API_KEY });
+  return options.source === 'file' ? submitFile(client, options) : submitReference(client, options);
 }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { BatchAccepted, BatchStatusBody } from '@rerank-pool/contracts';
+import type { BatchAccepted, BatchReference, BatchStatusBody } from '@rerank-pool/contracts';
 import { SubmitError } from './submit-error.js';
 
 export interface BatchClientOptions {
@@ -43,6 +43,16 @@ export class BatchClient {
       body: Readable.from(joined(lines)),
       // Node's fetch needs this to send a streamed body.
       duplex: 'half',
+    });
+    return (await response.json()) as BatchAccepted;
+  }
+
+  /** Creates a batch whose input the service reads from `input_url` (nothing is uploaded). */
+  async submitReference(reference: BatchReference, idempotencyKey: string): Promise<BatchAccepted> {
+    const response = await this.fetch('/v1/batches', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify(reference),
     });
     return (await response.json()) as BatchAccepted;
   }

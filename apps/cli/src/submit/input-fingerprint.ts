@@ -23,3 +23,14 @@ export async function inputFingerprint(files: readonly string[], options: Record
   for (const file of files) hash.update('\0').update(await fileDigest(file));
   return `submit-${hash.digest('hex').slice(0, 40)}`;
 }
+
+/**
+ * The idempotency key of a submit by reference: a hash of the URLs (as given) and a version tag.
+ * The service reads the input, so its contents are not hashed: the same command names the same
+ * batch (continued, or returned when finished) until the service forgets it (its retention).
+ */
+export function referenceFingerprint(reference: { inputUrl: string; outputUrl?: string }): string {
+  const { inputUrl, outputUrl = null } = reference;
+  const hash = createHash('sha256').update(JSON.stringify({ v: 1, source: 'url', inputUrl, outputUrl }));
+  return `submit-${hash.digest('hex').slice(0, 40)}`;
+}

@@ -13,6 +13,20 @@ export interface LineFailure {
   message: string;
 }
 
+function failureOf(line: BatchResultLine): LineFailure | undefined {
+  return 'error' in line ? { id: line.id, code: line.error.code, message: line.error.message } : undefined;
+}
+
+/** The failed lines of a batch's results, read without writing the results anywhere. */
+export async function readFailures(results: AsyncIterable<string>): Promise<LineFailure[]> {
+  const failures: LineFailure[] = [];
+  for await (const text of results) {
+    const failure = failureOf(JSON.parse(text) as BatchResultLine);
+    if (failure) failures.push(failure);
+  }
+  return failures;
+}
+
 /**
  * Writes the batch's results to `out`: JSONL as the API serves it, or a TREC run of each query's
  * re-ranked candidates (`docids` maps a query's result indexes back to document ids). Lines that
@@ -29,7 +43,8 @@ export async function writeResults(
   async function* lines(): AsyncGenerator<string> {
     for await (const text of results) {
       const line = JSON.parse(text) as BatchResultLine;
-      if ('error' in line) failures.push({ id: line.id, code: line.error.code, message: line.error.message });
+      const failure = failureOf(line);
+      if (failure) failures.push(failure);
       if (format === 'jsonl') {
         yield text;
         continue;

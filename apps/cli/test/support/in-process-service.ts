@@ -29,9 +29,13 @@ export interface InProcessService {
 
 /**
  * The service as `rerank-pool dev` runs it (API + real worker in one process) on a synthetic
- * tiny model and a Redis prefix of its own, deleted on close.
+ * tiny model and a Redis prefix of its own, deleted on close. `env` may be computed from the
+ * service's root directory (for settings naming places under it, e.g. BATCH_URL_PREFIXES).
  */
-export async function startInProcessService(env: Record<string, string> = {}, seed = 5): Promise<InProcessService> {
+export async function startInProcessService(
+  env: Record<string, string> | ((root: string) => Record<string, string>) = {},
+  seed = 5,
+): Promise<InProcessService> {
   const root = await mkdtemp(join(tmpdir(), 'rp-service-'));
   const modelDir = join(root, 'synthetic-tiny');
   await synthesizeModel({ preset: 'tiny', outDir: modelDir, seed });
@@ -42,7 +46,7 @@ export async function startInProcessService(env: Record<string, string> = {}, se
     RERANK_MODELS: modelDir,
     LOG_LEVEL: 'silent',
     BATCH_STORE_URL: pathToFileURL(join(root, 'batch-store')).href,
-    ...env,
+    ...(typeof env === 'function' ? env(root) : env),
   });
   const worker = await RerankWorker.start({ config, logger: { info() {}, warn() {}, error() {} } });
   const app = await buildApi({ config, logger: false });
