@@ -2,3 +2,4 @@ export { generateWorkload, countPairs, passageWords, type WorkloadOptions, type 
 export { runBareLoop, type BareLoopOptions, type LoopResult } from './bare-loop.js';
 export { driveHttpLoad, type HttpLoadOptions, type HttpLoadResult } from './http-load.js';
 export { percentile } from './percentiles.js';
+export { driveBatch, type BatchLoadOptions, type BatchLoadResult } from './batch-load.js';

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { buildApi } from '@rerank-pool/api';
-import { countPairs, driveHttpLoad, generateWorkload, percentile, runBareLoop, type BareLoopOptions, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
+import { countPairs, driveBatch, driveHttpLoad, generateWorkload, percentile, runBareLoop, type BareLoopOptions, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
 import type { BatchStats } from '@rerank-pool/batcher';
 import { loadConfig } from '@rerank-pool/config';
 import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
@@ -29,6 +31,8 @@ const LATENCY_SAMPLES = 40;
  * apart, made the ratio mostly a measure of that drift.
  */
 const DEFAULT_ROUNDS = 2;
+/** The batch phase runs the workload this many times over, so it is long next to its start and finish. */
+const BATCH_REPEAT = 3;
 // The service's own batch budget, so the limit and the naive baseline batch as the worker does.
 const BATCH = DEFAULT_BATCH_BUDGET;
 
@@ -43,9 +47,13 @@ export interface BenchReport {
   latency_ms: { p50: number; p95: number };
   /** The same requests' latency minus the worker's own time: what HTTP, Redis and the queue cost. */
   overhead_ms: { p50: number; p95: number };
+  /** The same requests (repeated) as one offline batch through /v1/batches, until its results are written. */
+  batch_pairs_per_s: number;
+  /** batch / pipeline: the offline path's share of the online pipeline's throughput. */
+  batch_ratio: number;
   limit_layouts: Record<string, number>;
-  /** The best layout's bare loop and the pipeline, round by round (pairs/s). */
-  rounds: { limit_pairs_per_s: number[]; pipeline_pairs_per_s: number[] };
+  /** The best layout's bare loop, the pipeline and the batch, round by round (pairs/s). */
+  rounds: { limit_pairs_per_s: number[]; pipeline_pairs_per_s: number[]; batch_pairs_per_s: number[] };
 }
 
 /** Progress lines go to stderr, so that with --json stdout carries only the report. */
@@ -112,6 +120,7 @@ export async function bench(argv: string[]): Promise<number> {
   const pipeline = await measurePipeline(workload, modelDir, { concurrency, rounds, limitLoop: sweep.best });
   const limit = median(pipeline.limitRounds);
   const throughput = median(pipeline.pipelineRounds);
+  const batchThroughput = median(pipeline.batchRounds);
   const report: BenchReport = {
     preset,
     pairs,
@@ -122,8 +131,14 @@ export async function bench(argv: string[]): Promise<number> {
     padding_efficiency: round(pipeline.paddingEfficiency, 3),
     latency_ms: { p50: round(pipeline.latency.p50), p95: round(pipeline.latency.p95) },
     overhead_ms: { p50: round(pipeline.overhead.p50), p95: round(pipeline.overhead.p95) },
+    batch_pairs_per_s: round(batchThroughput),
+    batch_ratio: round(batchThroughput / throughput, 3),
     limit_layouts: Object.fromEntries(Object.entries(sweep.layouts).map(([k, v]) => [k, round(v)])),
-    rounds: { limit_pairs_per_s: pipeline.limitRounds.map((v) => round(v)), pipeline_pairs_per_s: pipeline.pipelineRounds.map((v) => round(v)) },
+    rounds: {
+      limit_pairs_per_s: pipeline.limitRounds.map((v) => round(v)),
+      pipeline_pairs_per_s: pipeline.pipelineRounds.map((v) => round(v)),
+      batch_pairs_per_s: pipeline.batchRounds.map((v) => round(v)),
+    },
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -138,6 +153,8 @@ export async function bench(argv: string[]): Promise<number> {
         `padding efficiency     ${report.padding_efficiency}`,
         `latency 1x20 idle      p50 ${report.latency_ms.p50} ms, p95 ${report.latency_ms.p95} ms`,
         `  of which HTTP+queue  p50 ${report.overhead_ms.p50} ms, p95 ${report.overhead_ms.p95} ms`,
+        `batch (/v1/batches)    ${report.batch_pairs_per_s} pairs/s (median of ${rounds} rounds)`,
+        `ratio batch/pipeline   ${report.batch_ratio}`,
         '',
       ].join('\n'),
     );
@@ -155,6 +172,7 @@ interface PipelineOptions {
 interface PipelineResult {
   limitRounds: number[];
   pipelineRounds: number[];
+  batchRounds: number[];
   paddingEfficiency: number;
   latency: { p50: number; p95: number };
   overhead: { p50: number; p95: number };
@@ -167,6 +185,7 @@ interface PipelineResult {
 async function measurePipeline(workload: RerankRequest[], modelDir: string, { concurrency, rounds, limitLoop }: PipelineOptions): Promise<PipelineResult> {
   const redis = await ensureRedis(loadConfig().redisUrl);
   const prefix = `rerank-pool-bench-${randomBytes(4).toString('hex')}`;
+  const batchStore = resolve('.rerank-pool', 'bench', `batch-store-${prefix}`);
   const config = loadConfig({
     ...process.env,
     REDIS_URL: redis.url,
@@ -176,6 +195,7 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'warn',
+    BATCH_STORE_URL: pathToFileURL(batchStore).href,
   });
   const quiet = { info() {}, warn() {}, error() {} };
   const worker = await RerankWorker.start({ config, logger: quiet });
@@ -190,6 +210,8 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
     await driveHttpLoad(workload.slice(0, Math.min(8, workload.length)), { baseUrl, model, concurrency });
     const limitRounds: number[] = [];
     const pipelineRounds: number[] = [];
+    const batchRounds: number[] = [];
+    const batchWorkload = Array.from({ length: BATCH_REPEAT }, () => workload).flat();
     let real = 0;
     let padded = 0;
     for (let r = 1; r <= rounds; r++) {
@@ -206,6 +228,12 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
       real += roundReal;
       padded += roundPadded;
       log(`round ${r}/${rounds} pipeline (HTTP -> Redis -> worker, ${concurrency} in flight): ${load.pairsPerSecond.toFixed(1)} pairs/s, padding ${(roundReal / roundPadded).toFixed(3)}, ${batches.length} batches`);
+
+      const batchProgress = new Progress({ label: `round ${r}/${rounds} batch`, total: batchWorkload.length, unit: 'lines' });
+      const offline = await driveBatch(batchWorkload, { baseUrl, model, onProgress: (done) => batchProgress.update(done) });
+      batchProgress.finish();
+      batchRounds.push(offline.pairsPerSecond);
+      log(`round ${r}/${rounds} batch (/v1/batches, ${batchWorkload.length} lines, until the results are written): ${offline.pairsPerSecond.toFixed(1)} pairs/s`);
     }
 
     // Latency of one online request (1 query x 20 documents) on an idle pool, one at a time.
@@ -220,6 +248,7 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
     return {
       limitRounds,
       pipelineRounds,
+      batchRounds,
       paddingEfficiency: real / padded,
       latency: { p50: percentile(samples, 50), p95: percentile(samples, 95) },
       overhead: { p50: percentile(overheads, 50), p95: percentile(overheads, 95) },
@@ -229,6 +258,7 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
     await worker.close();
     await deleteKeys(redis.url, prefix);
     await redis.stop();
+    await rm(batchStore, { recursive: true, force: true });
   }
 }
 
