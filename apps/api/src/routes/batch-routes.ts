@@ -107,7 +107,7 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
         content: {
           'application/json': {
             schema: {
-              type: ['array', 'object'],
+              anyOf: [{ type: 'array' }, { type: 'object' }],
               description: 'An array of rerank requests {id?, query, documents, model?, top_n?, return_documents?, max_tokens_per_doc?}, or a batch by reference {input_url, output_url?}',
             },
           },
