@@ -129,7 +129,11 @@ export class BatchUploadWriter {
     this.pendingLines = 0;
     const { records, store, token, options } = this.args;
     const part = this.part;
-    await store.put(storeLayout.inputPart(this.batchId, part, token), `${lines.join('\n')}\n`);
+    try {
+      await store.put(storeLayout.inputPart(this.batchId, part, token), `${lines.join('\n')}\n`);
+    } catch (error) {
+      throw Errors.unavailable(`the batch store could not take part ${part} of the upload: ${(error as Error).message}`, error);
+    }
     const total = await records.commitPart(
       this.batchId,
       token,

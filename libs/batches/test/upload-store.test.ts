@@ -9,8 +9,15 @@ afterEach(async () => {
   await fixture.close();
 });
 
+/** Files in the store directory; read again when the driver deletes a folder during the walk. */
 async function filesUnder(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
+  for (;;) {
+    try {
+      return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
 
 async function keysOf(fixture: BatchFixture, batchId: string): Promise<string[]> {
@@ -118,5 +125,36 @@ describe('when lines are blank, too long or not JSON', () => {
       [7, 3, 'ok'],
     ]);
     expect(results[2].error.message).toContain('123456');
+  });
+});
+
+describe('when a batch has no lines', () => {
+  it('should finish at once with empty results', async () => {
+    fixture = await batchFixture();
+    const service = fixture.service();
+    service.startDriving();
+    const batchId = await fixture.upload(service, []);
+    expect(await fixture.waitFinished(service, batchId)).toMatchObject({ status: 'completed', total: 0, completed: 0 });
+    expect(await fixture.results(service, batchId)).toEqual([]);
+  });
+});
+
+describe('when batches expire', () => {
+  it('should delete the store files of a finished batch and of an upload never sealed', async () => {
+    fixture = await batchFixture();
+    const service = fixture.service({ retentionSeconds: 1, janitorIntervalMs: 200, partLines: 10 });
+    service.startDriving();
+    fixture.worker();
+    const finished = await fixture.upload(service, Array.from({ length: 5 }, (_, n) => requestLine(n)));
+    await fixture.waitFinished(service, finished);
+    const abandoned = await service.openUpload({ tenant: 'default', idempotencyKey: 'never-sealed' });
+    for (let n = 0; n < 25; n++) await abandoned.upload!.append({ number: n + 1, text: requestLine(n) });
+    await abandoned.upload!.abort();
+    expect((await filesUnder(fixture.storeDir)).length).toBe(3);
+
+    for (const deadline = Date.now() + 10_000; (await filesUnder(fixture.storeDir)).length > 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await filesUnder(fixture.storeDir)).toEqual([]);
+    expect(await keysOf(fixture, finished)).toEqual([]);
+    await expect(service.status(finished, 'default')).rejects.toMatchObject({ code: 'batch_not_found' });
   });
 });

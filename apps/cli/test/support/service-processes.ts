@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+export { freePort } from '../../../../libs/batches/test/support/private-redis.js';
 
 const CLI = fileURLToPath(new URL('../../../../bin/rerank-pool.js', import.meta.url));
 
@@ -13,16 +13,6 @@ export interface ServiceProcess {
   kill(): Promise<void>;
   /** SIGTERM and wait (bounded) for the exit. */
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 function start(command: 'api' | 'worker', env: Record<string, string>): ServiceProcess {
