@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { synthesizeModel } from '@rerank-pool/model-synth';
@@ -180,11 +181,54 @@ async function hasStoredPart(storeDir: string): Promise<boolean> {
   return entries.some((entry) => /input\/\d+-.+\.ndjson$/.test(String(entry)));
 }
 
+async function usedMemory(port: number): Promise<number> {
+  const client = new Redis({ port, host: '127.0.0.1' });
+  try {
+    return Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Samples Redis' memory from now on; `stop` gives the peak over the starting point. */
+async function watchMemory(port: number): Promise<{ stop(): Promise<number> }> {
+  const baseline = await usedMemory(port);
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, (await usedMemory(port)) - baseline);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await sampler;
+      return peak;
+    },
+  };
+}
+
+/**
+ * The README's bound with the default window (10,000 lines, 64 MiB): twice the window's input,
+ * 2 KB of bookkeeping per window line, and the queue's event stream.
+ */
+function expectWithinWindowBound(peak: number, words: number): void {
+  const lineBytes = JSON.stringify(line(0, words)).length + 1;
+  const windowLines = Math.min(10_000, LINES);
+  const bound = 2 * Math.min(windowLines * lineBytes, 64 * 1024 * 1024) + windowLines * 2048 + 4 * 1024 * 1024;
+  console.log(`${LINES} lines of ${lineBytes} bytes (${((LINES * lineBytes) / 1e6).toFixed(0)} MB): Redis peak ${(peak / 1e6).toFixed(1)} MB over its baseline (bound ${(bound / 1e6).toFixed(1)} MB)`);
+  expect(peak).toBeLessThan(bound);
+}
+
 describe(`when a ${LINES}-line batch runs through API and worker processes`, () => {
-  it('should settle exactly with no fault', async () => {
+  it('should settle exactly with no fault, with Redis memory within the window bound', async () => {
     const cluster = await startCluster();
+    const memory = await watchMemory(redis!.port);
     const id = await uploadUntilAccepted(cluster.port, 8, 'no-fault');
     await expectExact(cluster.port, id, 8);
+    expectWithinWindowBound(await memory.stop(), 8);
   }, SCENARIO_TIMEOUT_MS);
 
   it('should settle exactly when a worker is killed (-9) mid-run', async () => {
@@ -195,8 +239,9 @@ describe(`when a ${LINES}-line batch runs through API and worker processes`, () 
     await expectExact(cluster.port, id, 8);
   }, SCENARIO_TIMEOUT_MS);
 
-  it('should settle exactly when the API is killed (-9) mid-upload and the upload is sent again', async () => {
+  it('should settle exactly when the API is killed (-9) mid-upload and the upload is sent again, within the window bound', async () => {
     const cluster = await startCluster();
+    const memory = await watchMemory(redis!.port);
     // Long documents, so the upload's first 8 MiB part is stored well before its end.
     const words = 200;
     let killed = false;
@@ -219,6 +264,7 @@ describe(`when a ${LINES}-line batch runs through API and worker processes`, () 
     expect(parts[0]).toMatch(/^00000000-/);
     expect(tokens.at(-1)).not.toBe(tokens[0]);
     await expectExact(cluster.port, id, words);
+    expectWithinWindowBound(await memory.stop(), words);
   }, SCENARIO_TIMEOUT_MS);
 
   it('should settle exactly when the API is killed (-9) mid-run and another takes over', async () => {
