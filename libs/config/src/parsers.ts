@@ -1,3 +1,5 @@
+import { parseLocationUrl } from '@rerank-pool/object-store/url';
+
 /**
  * Parsers turn one raw env value into a typed value or throw a message that completes
  * "<NAME> must be ..." (the variable name is prepended by `loadConfig`).
@@ -58,16 +60,15 @@ export const redisUrl = url(['redis', 'rediss'], 'a');
 export const httpUrl = url(['http', 'https'], 'an');
 
 /**
- * Where batches are stored: `file:///absolute/dir` or `s3://bucket[/prefix]`. Only the shape is
- * checked here; libs/object-store opens it (and names what is wrong in more detail).
+ * Where batches are stored: `file:///absolute/dir` or `s3://bucket[/prefix]`, checked by the
+ * same parser that opens the store (libs/object-store), whose message names what is wrong.
  */
 export function storeUrl(raw: string): string {
-  const value = url(['file', 's3'], 'a')(raw);
-  const parsed = new URL(value);
-  if (parsed.protocol === 's3:' && parsed.hostname === '') throw new ParseProblem(`must name a bucket (s3://bucket/prefix), got ${shown(raw)}`);
-  if (parsed.protocol === 'file:' && parsed.host !== '') throw new ParseProblem(`must be file:///absolute/path (no host), got ${shown(raw)}`);
-  if (parsed.search !== '' || parsed.hash !== '' || parsed.username !== '' || parsed.password !== '') {
-    throw new ParseProblem(`must not carry credentials, a query or a fragment (AWS_* variables hold credentials), got ${shown(raw)}`);
+  const value = raw.trim();
+  try {
+    parseLocationUrl(value);
+  } catch (error) {
+    throw new ParseProblem(`must be a file:///absolute/dir or s3://bucket/prefix URL (${(error as Error).message})`);
   }
   return value;
 }

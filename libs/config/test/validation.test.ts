@@ -35,3 +35,12 @@ describe('when variables are invalid', () => {
     );
   });
 });
+
+describe('when the batch store URL is not one', () => {
+  it('should say what is wrong with it, with any credentials hidden', () => {
+    expect(() => loadConfig({ BATCH_STORE_URL: 's3://' })).toThrow('BATCH_STORE_URL must be a file:///absolute/dir or s3://bucket/prefix URL (Invalid object store URL "s3://": the bucket name is missing');
+    expect(() => loadConfig({ BATCH_STORE_URL: 'file://relative/dir' })).toThrow('a file URL takes no host or credentials');
+    expect(() => loadConfig({ BATCH_URL_PREFIXES: 'file:///data/,s3://KEY:SECRET@bucket/x' })).toThrow('"s3://***@bucket/x": credentials do not belong in the URL');
+    expect(loadConfig({ BATCH_STORE_URL: 's3://rerank-pool-batches/batches' }).batchStoreUrl).toBe('s3://rerank-pool-batches/batches');
+  });
+});
