@@ -9,7 +9,8 @@ import type { RerankService } from './rerank-service.js';
 /** The compiled validator of `batchLineSchema` (the same AJV as every request body). */
 export type LineValidator = ((value: unknown) => boolean) & { errors?: FastifyError['validation'] | null };
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null): what a batch line, or a batch by reference, must be. */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -15,7 +15,7 @@ import {
 import type { BatchAccepted, BatchReference, BatchStatusBody, RerankPoolError } from '@rerank-pool/contracts';
 import { openObjectStore } from '@rerank-pool/object-store';
 import { redisOptionsFromUrl } from '@rerank-pool/queue';
-import { BatchLineReader } from '../batch-line-reader.js';
+import { BatchLineReader, isObject } from '../batch-line-reader.js';
 import type { LineValidator } from '../batch-line-reader.js';
 import { fromValidation } from '../error-handler.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
@@ -30,10 +30,6 @@ const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** A JSON array's elements as lines, numbered like NDJSON lines (1-based). */
 async function* arrayLines(values: readonly unknown[]): AsyncGenerator<RawLine> {
   for (const [index, value] of values.entries()) yield { number: index + 1, text: JSON.stringify(value) ?? 'null' };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
