@@ -140,23 +140,21 @@ export class BatchRecords {
 
   /** 1 when this call settled the line, 0 when it was settled before (or the batch is gone or finished). */
   settle(batchId: string, settlement: Settlement): Promise<number> {
-    const pipeline = this.redis.pipeline();
-    this.queueSettle(pipeline, batchId, settlement);
-    return execOrThrow(pipeline).then((replies) => replies[0] as number);
+    return this.redis.batchSettle(...this.settleArgs(batchId, settlement));
   }
 
   /** Settles many lines in one round trip. */
   async settleMany(batchId: string, settlements: readonly Settlement[]): Promise<void> {
     if (settlements.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const settlement of settlements) this.queueSettle(pipeline, batchId, settlement);
+    for (const settlement of settlements) pipeline.batchSettle(...this.settleArgs(batchId, settlement));
     await execOrThrow(pipeline);
   }
 
-  private queueSettle(pipeline: ChainableCommander, batchId: string, { index, outcome, line, pairs }: Settlement): void {
+  private settleArgs(batchId: string, { index, outcome, line, pairs }: Settlement): (string | number)[] {
     const k = this.keys(batchId);
     const segment = segmentOf(index);
-    pipeline.batchSettle(k.meta, k.results, k.flushQueue, k.lines, k.segment(segment), index, index - segment * SEGMENT_LINES, segment, outcome, line, pairs, Date.now());
+    return [k.meta, k.results, k.flushQueue, k.lines, k.segment(segment), index, index - segment * SEGMENT_LINES, segment, outcome, line, pairs, Date.now()];
   }
 
   /** The bits of one settled-bitmap segment (read with GET: Redis numbers bits from the high end). */
@@ -283,7 +281,7 @@ export class BatchRecords {
 }
 
 /** True when bit `bit` of a Redis bitmap (read with GET) is set; Redis numbers bits from the high end. */
-export function bitIsSet(bitmap: Buffer, bit: number): boolean {
+function bitIsSet(bitmap: Buffer, bit: number): boolean {
   const byte = bit >> 3;
   return byte < bitmap.length && (bitmap[byte]! & (0x80 >> (bit & 7))) !== 0;
 }

@@ -11,6 +11,7 @@ import type { InputSource } from './input-source.js';
 import type { LineJobs } from './line-jobs.js';
 import type { LineParser } from './line-parser.js';
 import { ResultsFlusher, resultsInRedis } from './results-flusher.js';
+import { storeResultsRef, writeResults } from './results-ref.js';
 import { mergedResults } from './results-merge.js';
 import { storeLayout } from './store-layout.js';
 import { WindowKeeper } from './window-keeper.js';
@@ -39,9 +40,6 @@ const SCAN_CHECKPOINT_MS = 1000;
 /** Retired segments are looked for this often. */
 const SEGMENT_CHECK_MS = 5000;
 
-/** Where finished results live: `store:<key>` in the batch store, or the batch's output URL. */
-export const STORE_REF_PREFIX = 'store:';
-
 /**
  * One batch, driven by the process that holds its driver lease: counts a by-reference input,
  * keeps the window full, moves settled results to the store, repairs or cancels lines, and
@@ -50,6 +48,8 @@ export const STORE_REF_PREFIX = 'store:';
  */
 export class BatchRun {
   private input?: InputSource;
+  /** The store opened for a by-reference input, closed with the run. */
+  private inputStore?: ObjectStore;
   private feeder?: BatchFeeder;
   private readonly flusher: ResultsFlusher;
   private readonly keeper: WindowKeeper;
@@ -88,6 +88,7 @@ export class BatchRun {
 
   async close(): Promise<void> {
     await this.feeder?.close();
+    await this.inputStore?.close();
   }
 
   private async drive(state: BatchState): Promise<StepOutcome> {
@@ -121,6 +122,9 @@ export class BatchRun {
       await this.retireSegments(state);
       this.lastSegmentCheck = now;
     }
+    // Workers settle lines meanwhile: the batch is read again, but only once every line has been
+    // fed or given up (before that it cannot be settled).
+    if (state.fed < state.total && !state.tail && state.cancelledAt === undefined) return 'continue';
     const latest = await records.read(batchId);
     if (latest?.settledAt !== undefined && latest.finishedAt === undefined) return this.finish(latest, input);
     return 'continue';
@@ -131,6 +135,7 @@ export class BatchRun {
     const { store, options, batchId } = this.args;
     if (state.source === 'url') {
       const ref = openObjectRef(state.inputUrl!, { env: options.env });
+      this.inputStore = ref.store;
       this.input = new ReferencedInput(ref.store, ref.key, options.maxLineBytes);
     } else {
       this.input = new UploadedInput(store, batchId, state.upload, options.maxLineBytes);
@@ -203,20 +208,18 @@ export class BatchRun {
       if (!latest) return 'done';
       state = latest;
     }
-    let resultsRef = `${STORE_REF_PREFIX}${storeLayout.results(batchId)}`;
-    let target = { store, key: storeLayout.results(batchId) };
-    let outputError: string | undefined;
-    if (state.outputUrl !== undefined && this.outputFailures < OUTPUT_ATTEMPTS) {
-      target = openObjectRef(state.outputUrl, { env: options.env });
-      resultsRef = state.outputUrl;
-    } else if (state.outputUrl !== undefined) {
-      outputError = `output_url ${state.outputUrl} could not be written after ${OUTPUT_ATTEMPTS} attempts; the results are served by GET /v1/batches/${batchId}/results`;
-    }
+    // An output_url that could not be written is given up for the batch store, and the batch says so.
+    const useOutput = state.outputUrl !== undefined && this.outputFailures < OUTPUT_ATTEMPTS;
+    const resultsRef = useOutput ? state.outputUrl! : storeResultsRef(storeLayout.results(batchId));
+    const outputError =
+      state.outputUrl !== undefined && !useOutput
+        ? `output_url ${state.outputUrl} could not be written after ${OUTPUT_ATTEMPTS} attempts; the results are served by GET /v1/batches/${batchId}/results`
+        : undefined;
     const merge = { batchId, store, input, parser, maxLineBytes: options.maxLineBytes, onMissing: (index: number) => this.args.warn(`batch ${batchId}: no results part holds line ${index}`) };
     try {
-      await target.store.putStream(target.key, mergedResults(state, merge));
+      await writeResults(resultsRef, store, options.env, mergedResults(state, merge));
     } catch (error) {
-      if (target.store !== store) this.outputFailures += 1;
+      if (useOutput) this.outputFailures += 1;
       this.args.warn(`batch ${batchId}: writing its results to ${resultsRef} failed`, error as Error);
       return 'continue';
     }

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Errors, RerankPoolError } from '@rerank-pool/contracts';
-import { checkObjectUrl, ObjectStoreError, openObjectRef } from '@rerank-pool/object-store';
+import { checkObjectUrl, ObjectStoreError, useObjectRef } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
 import { closeQueue, queueNameForModel } from '@rerank-pool/queue';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.js';
@@ -12,9 +12,9 @@ import type { BatchDriverEvents } from './batch-driver.js';
 import { fillBatchOptions } from './batch-options.js';
 import type { BatchOptions, FilledBatchOptions } from './batch-options.js';
 import { BatchRecords } from './batch-records.js';
-import { STORE_REF_PREFIX } from './batch-run.js';
 import type { BatchState } from './batch-state.js';
 import { LineJobs } from './line-jobs.js';
+import { readResults } from './results-ref.js';
 import { storeLayout } from './store-layout.js';
 import { BatchUploadWriter } from './upload-writer.js';
 import { WindowKeeper } from './window-keeper.js';
@@ -151,10 +151,8 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
     if (state.finishedAt === undefined || state.resultsRef === undefined) {
       throw Errors.batchNotFinished(batchId, state.inputComplete ? state.status : 'still being uploaded');
     }
-    const ref = state.resultsRef;
-    const target = ref.startsWith(STORE_REF_PREFIX) ? { store: this.store, key: ref.slice(STORE_REF_PREFIX.length) } : openObjectRef(ref, { env: this.options.env });
     try {
-      return await target.store.read(target.key);
+      return await readResults(state.resultsRef, this.store, this.options.env);
     } catch (error) {
       if (error instanceof ObjectStoreError && error.code === 'not_found') throw Errors.batchNotFound(batchId);
       throw Errors.unavailable(`the results of batch ${batchId} could not be read: ${(error as Error).message}`, error);
@@ -209,8 +207,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
 
   private async checkInput(inputUrl: string): Promise<void> {
     try {
-      const { store, key } = openObjectRef(inputUrl, { env: this.options.env });
-      const head = await store.head(key);
+      const head = await useObjectRef(inputUrl, { env: this.options.env }, (store, key) => store.head(key));
       if (!head) throw new RerankPoolError('invalid_request', `input_url: ${inputUrl} does not exist`, { field: 'input_url' });
     } catch (error) {
       if (error instanceof RerankPoolError) throw error;
@@ -221,10 +218,11 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
   /** Writes and deletes a probe beside the output, so an unwritable output_url is refused now. */
   private async checkOutput(outputUrl: string, batchId: string): Promise<void> {
     try {
-      const { store, key } = openObjectRef(outputUrl, { env: this.options.env });
-      const probe = `${key}.${batchId}.probe`;
-      await store.put(probe, '');
-      await store.delete(probe);
+      await useObjectRef(outputUrl, { env: this.options.env }, async (store, key) => {
+        const probe = `${key}.${batchId}.probe`;
+        await store.put(probe, '');
+        await store.delete(probe);
+      });
     } catch (error) {
       throw urlError(error, 'output_url');
     }

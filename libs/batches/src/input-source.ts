@@ -22,7 +22,10 @@ export function tooLongMarker(bytes: number): string {
   return `${TOO_LONG_MARKER}${bytes}`;
 }
 
-/** A by-reference input: one NDJSON object, read with ranged reads from the cursor's offset. */
+/**
+ * A by-reference input: one NDJSON object, read with ranged reads from the cursor's offset (a
+ * read that starts at or past the end yields nothing).
+ */
 export class ReferencedInput implements InputSource {
   constructor(
     private readonly store: ObjectStore,
@@ -31,8 +34,6 @@ export class ReferencedInput implements InputSource {
   ) {}
 
   async *lines(from: InputCursor): AsyncGenerator<InputLine> {
-    const size = (await this.store.head(this.key))?.size ?? 0;
-    if (from.offset >= size) return;
     const source = await this.store.read(this.key, { start: from.offset });
     for await (const line of splitLines(source, { maxLineBytes: this.maxLineBytes, startOffset: from.offset, linesBefore: from.physical })) {
       yield { ...line, cursor: { part: 0, offset: line.end, physical: line.number } };
@@ -43,7 +44,8 @@ export class ReferencedInput implements InputSource {
 /**
  * An uploaded input: the parts the upload wrote to the batch store, in order. A part's name
  * holds the token of the upload session that wrote it (see `storeLayout.inputPart`); parts
- * hold whole lines, so a cursor at a part's end continues at the next part's start.
+ * hold whole lines, so a cursor at a part's end reads nothing there and continues at the next
+ * part's start. A missing part fails the read (`not_found`).
  */
 export class UploadedInput implements InputSource {
   constructor(
@@ -53,7 +55,7 @@ export class UploadedInput implements InputSource {
     private readonly maxLineBytes: number,
   ) {}
 
-  partKey(part: number): string {
+  private partKey(part: number): string {
     let token: string | undefined;
     for (const [first, sessionToken] of this.upload.sessions) if (first <= part) token = sessionToken;
     if (token === undefined) throw new Error(`batch ${this.batchId} has no upload session for input part ${part}`);
@@ -63,25 +65,14 @@ export class UploadedInput implements InputSource {
   async *lines(from: InputCursor): AsyncGenerator<InputLine> {
     let { part, offset, physical } = from;
     for (; part < this.upload.parts; part++, offset = 0) {
-      const key = this.partKey(part);
-      const size = (await this.store.head(key))?.size;
-      if (size === undefined) throw new Error(`input part ${key} of batch ${this.batchId} is missing from the batch store`);
-      if (offset >= size) continue;
-      const source = await this.store.read(key, { start: offset });
-      let last: InputLine | undefined;
+      const source = await this.store.read(this.partKey(part), { start: offset });
       for await (const line of splitLines(source, { maxLineBytes: this.maxLineBytes, startOffset: offset, linesBefore: physical })) {
         const cursor = { part, offset: line.end, physical: line.number };
-        if ('text' in line && line.text.startsWith(TOO_LONG_MARKER)) {
-          last = { number: line.number, tooLongBytes: Number(line.text.slice(1)), cursor, bytes: line.bytes };
-        } else {
-          last = { ...line, cursor };
-        }
-        // A part's last line continues at the next part: the cursor never points past an end.
-        if (line.end >= size) last.cursor = { part: part + 1, offset: 0, physical: line.number };
-        yield last;
+        const tooLong = 'text' in line && line.text.startsWith(TOO_LONG_MARKER);
+        yield tooLong ? { number: line.number, tooLongBytes: Number(line.text.slice(1)), cursor, bytes: line.bytes } : { ...line, cursor };
+        // The upload writes blank lines just before the line that follows them, never at a part's end.
+        physical = line.number;
       }
-      // The upload writes blank lines just before the line that follows them, never at a part's end.
-      if (last) physical = last.cursor.physical;
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { ObjectStore } from '@rerank-pool/object-store';
 import type { FilledBatchOptions } from './batch-options.js';
 import type { BatchRecords } from './batch-records.js';
+import { settledLines } from './batch-state.js';
 import type { BatchState } from './batch-state.js';
 import { DriverLeaseLost } from './driver-errors.js';
 import { storeLayout } from './store-layout.js';
@@ -16,7 +17,7 @@ export interface ResultsFlusherArgs {
 /** Results lines settled and still in Redis (lines settled as a never-fed tail never were). */
 export function resultsInRedis(state: BatchState): number {
   const tail = state.tail ? state.total - state.tail.from : 0;
-  return state.completed + state.failed + state.cancelled - tail - state.flushed;
+  return settledLines(state) - tail - state.flushed;
 }
 
 /**

@@ -34,9 +34,7 @@ export class BatchUploadWriter {
   /** Physical lines already stored by an earlier upload: the caller's lines up to this number are skipped. */
   readonly resumeFrom: number;
   private part: number;
-  /** Lines recorded in Redis. */
-  private total: number;
-  /** Lines taken: recorded, being written, or pending. */
+  /** Lines taken: recorded in Redis, being written, or pending. */
   private taken: number;
   private lastNumber: number;
   private pending: string[] = [];
@@ -52,7 +50,6 @@ export class BatchUploadWriter {
     this.batchId = args.batchId;
     this.resumeFrom = args.resume.physical;
     this.part = args.resume.parts;
-    this.total = args.resume.total;
     this.taken = args.resume.total;
     this.lastNumber = args.resume.physical;
     const { uploadLeaseMs, retentionSeconds } = args.options;
@@ -103,7 +100,7 @@ export class BatchUploadWriter {
     if (sealed < 0) throw this.lostBatch(sealed);
     this.stop();
     this.args.onSealed?.();
-    return this.total;
+    return this.taken;
   }
 
   /** Gives the batch up for now: the lease is released so the same upload sent again can continue it. */
@@ -134,16 +131,15 @@ export class BatchUploadWriter {
     } catch (error) {
       throw Errors.unavailable(`the batch store could not take part ${part} of the upload: ${(error as Error).message}`, error);
     }
-    const total = await records.commitPart(
+    const recorded = await records.commitPart(
       this.batchId,
       token,
       // Blank lines included: the batch's physical count is where a resumed upload continues.
       { number: part, lines: count, physical: lines.length },
       { leaseMs: options.uploadLeaseMs, retentionSeconds: options.retentionSeconds, maxLines: options.maxLines },
     );
-    if (total < 0) throw this.lostBatch(total);
+    if (recorded < 0) throw this.lostBatch(recorded);
     this.part = part + 1;
-    this.total = total;
   }
 
   /** A script refused the part: the batch expired, another upload or a cancel took it over, or it is too long. */

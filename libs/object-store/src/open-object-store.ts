@@ -28,3 +28,16 @@ export function openObjectRef(url: string, options: ObjectStoreOptions = {}): { 
   const { location, key } = parseObjectUrl(url);
   return { store: storeAt(location, options), key };
 }
+
+/**
+ * Runs `use` on the object a URL names with a store opened for it, and closes that store
+ * afterwards whatever happens: an S3 store holds a connection pool.
+ */
+export async function useObjectRef<T>(url: string, options: ObjectStoreOptions, use: (store: ObjectStore, key: string) => Promise<T>): Promise<T> {
+  const { store, key } = openObjectRef(url, options);
+  try {
+    return await use(store, key);
+  } finally {
+    await store.close();
+  }
+}
