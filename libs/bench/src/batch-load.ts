@@ -1,4 +1,5 @@
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
+import { requestJson } from './json-request.js';
 import type { RerankRequest } from './workload.js';
 
 export interface BatchLoadOptions {
@@ -11,37 +12,15 @@ export interface BatchLoadOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** The fields of the batch API's answers (202 accepted, status, or an error) read here. */
+type BatchReply = Record<string, any>;
+
 export interface BatchLoadResult {
   lines: number;
   pairs: number;
   /** From the start of the upload to the batch reading finished. */
   seconds: number;
   pairsPerSecond: number;
-}
-
-interface Reply {
-  status: number;
-  body: Record<string, any>;
-}
-
-function call(url: URL, agent: Agent, method: string, body?: { type: string; text: string }): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const headers = body ? { 'content-type': body.type, 'content-length': Buffer.byteLength(body.text) } : {};
-    const req = httpRequest(url, { method, agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, any> });
-        } catch (error) {
-          reject(new Error(`${method} ${url.pathname} answered ${res.statusCode} with a body that is not JSON: ${(error as Error).message}`));
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body?.text);
-  });
 }
 
 /**
@@ -55,11 +34,11 @@ export async function driveBatch(workload: readonly RerankRequest[], options: Ba
   const pairs = workload.reduce((sum, request) => sum + request.documents.length, 0);
   try {
     const started = performance.now();
-    const accepted = await call(new URL('/v1/batches', options.baseUrl), agent, 'POST', { type: 'application/x-ndjson', text });
+    const accepted = await requestJson<BatchReply>(new URL('/v1/batches', options.baseUrl), agent, 'POST', { type: 'application/x-ndjson', text });
     if (accepted.status !== 202) throw new Error(`POST /v1/batches answered ${accepted.status}: ${accepted.body.error?.message ?? ''}`);
     const statusUrl = new URL(accepted.body.status_url as string, options.baseUrl);
     for (;;) {
-      const { status, body } = await call(statusUrl, agent, 'GET');
+      const { status, body } = await requestJson<BatchReply>(statusUrl, agent, 'GET');
       if (status !== 200) throw new Error(`GET ${statusUrl.pathname} answered ${status}: ${body.error?.message ?? ''}`);
       options.onProgress?.(body.completed + body.failed + body.cancelled, workload.length);
       if (body.finished_at !== undefined) {

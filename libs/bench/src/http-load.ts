@@ -1,4 +1,5 @@
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
+import { requestJson } from './json-request.js';
 import type { RerankRequest } from './workload.js';
 
 export interface HttpLoadOptions {
@@ -22,31 +23,9 @@ export interface HttpLoadResult {
 }
 
 interface RerankReply {
-  status: number;
-  body: { results?: unknown[]; error?: { message: string }; meta?: { timings_ms?: { inference?: number } } };
-}
-
-/**
- * The load generator shares the machine's cores with the service it measures, so it uses plain
- * node:http on kept-alive sockets: `fetch` costs several times more CPU per request.
- */
-function postRerank(url: URL, agent: Agent, payload: string): Promise<RerankReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RerankReply['body'] });
-        } catch (error) {
-          reject(new Error(`POST ${url.pathname} answered ${res.statusCode} with a body that is not JSON: ${(error as Error).message}`));
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
+  results?: unknown[];
+  error?: { message: string };
+  meta?: { timings_ms?: { inference?: number } };
 }
 
 /** Sends every request of the workload to POST /v2/rerank with bounded concurrency. */
@@ -62,7 +41,8 @@ export async function driveHttpLoad(workload: readonly RerankRequest[], options:
     while (next < workload.length) {
       const request = workload[next++]!;
       const sent = performance.now();
-      const { status, body } = await postRerank(url, agent, JSON.stringify({ model: options.model, query: request.query, documents: request.documents }));
+      const payload = JSON.stringify({ model: options.model, query: request.query, documents: request.documents });
+      const { status, body } = await requestJson<RerankReply>(url, agent, 'POST', { type: 'application/json', text: payload });
       if (status !== 200 || !body.results) throw new Error(`POST /v2/rerank answered ${status}: ${body.error?.message ?? 'no results'}`);
       latenciesMs.push(performance.now() - sent);
       inferenceMs.push(body.meta?.timings_ms?.inference ?? 0);
