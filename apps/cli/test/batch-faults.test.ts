@@ -4,11 +4,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { synthesizeModel } from '@rerank-pool/model-synth';
-import { startPrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
+import { startPrivateRedis, watchMemory } from '../../../libs/batches/test/support/private-redis.js';
 import type { PrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
 import { freePort, startApiProcess, startWorkerProcess } from './support/service-processes.js';
 import type { ServiceProcess } from './support/service-processes.js';
@@ -181,35 +180,6 @@ async function hasStoredPart(storeDir: string): Promise<boolean> {
   return entries.some((entry) => /input\/\d+-.+\.ndjson$/.test(String(entry)));
 }
 
-async function usedMemory(port: number): Promise<number> {
-  const client = new Redis({ port, host: '127.0.0.1' });
-  try {
-    return Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** Samples Redis' memory from now on; `stop` gives the peak over the starting point. */
-async function watchMemory(port: number): Promise<{ stop(): Promise<number> }> {
-  const baseline = await usedMemory(port);
-  let peak = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      peak = Math.max(peak, (await usedMemory(port)) - baseline);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  return {
-    async stop() {
-      sampling = false;
-      await sampler;
-      return peak;
-    },
-  };
-}
-
 /**
  * The README's bound with the default window (10,000 lines, 64 MiB): twice the window's input,
  * 2 KB of bookkeeping per window line, and the queue's event stream.
@@ -225,7 +195,7 @@ function expectWithinWindowBound(peak: number, words: number): void {
 describe(`when a ${LINES}-line batch runs through API and worker processes`, () => {
   it('should settle exactly with no fault, with Redis memory within the window bound', async () => {
     const cluster = await startCluster();
-    const memory = await watchMemory(redis!.port);
+    const memory = await watchMemory(redis!.port, 100);
     const id = await uploadUntilAccepted(cluster.port, 8, 'no-fault');
     await expectExact(cluster.port, id, 8);
     expectWithinWindowBound(await memory.stop(), 8);
@@ -241,7 +211,7 @@ describe(`when a ${LINES}-line batch runs through API and worker processes`, () 
 
   it('should settle exactly when the API is killed (-9) mid-upload and the upload is sent again, within the window bound', async () => {
     const cluster = await startCluster();
-    const memory = await watchMemory(redis!.port);
+    const memory = await watchMemory(redis!.port, 100);
     // Long documents, so the upload's first 8 MiB part is stored well before its end.
     const words = 200;
     let killed = false;

@@ -1,9 +1,8 @@
-import { Redis } from 'ioredis';
 import { redisOptionsFromUrl } from '@rerank-pool/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFixture } from './support/batch-fixture.js';
 import type { BatchFixture } from './support/batch-fixture.js';
-import { startPrivateRedis } from './support/private-redis.js';
+import { startPrivateRedis, watchMemory } from './support/private-redis.js';
 import type { PrivateRedis } from './support/private-redis.js';
 
 let redis: PrivateRedis;
@@ -19,11 +18,6 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function usedMemory(client: Redis): Promise<number> {
-  const info = await client.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)![1]);
-}
-
 const WINDOW_LINES = 300;
 const LINES = 12_000;
 /** About 2 KB per line: the input is 40 windows, 24 MB. */
@@ -33,27 +27,15 @@ describe('when a batch forty times larger than its window runs', () => {
   it('should keep Redis memory within the window bound the whole time', async () => {
     const service = fixture.service({ windowLines: WINDOW_LINES, feedChunkLines: 100, resultsPartLines: 100, partLines: 2000 });
     service.startDriving();
-    const probe = new Redis(redisOptionsFromUrl(redis.url));
     const lines = Array.from({ length: LINES }, (_, n) => JSON.stringify({ id: `line-${n}`, query: `q${n}`, documents: [`${PASSAGE} ${n}`, `${PASSAGE} b`] }));
     const inputBytes = lines.reduce((sum, line) => sum + line.length + 1, 0);
     fixture.worker({ concurrency: 32 });
     // One line through first, so BullMQ's scripts and the event stream's fixed cost are in the baseline.
     await fixture.waitFinished(service, await fixture.upload(service, [lines[0]!]));
-    const baseline = await usedMemory(probe);
-
-    let peak = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        peak = Math.max(peak, (await usedMemory(probe)) - baseline);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    })();
+    const memory = await watchMemory(redis.port, 25);
     const batchId = await fixture.upload(service, lines);
     const state = await fixture.waitFinished(service, batchId, 120_000);
-    sampling = false;
-    await sampler;
-    await probe.quit();
+    const peak = await memory.stop();
 
     expect(state).toMatchObject({ total: LINES, completed: LINES });
     const windowBytes = (inputBytes / LINES) * WINDOW_LINES;

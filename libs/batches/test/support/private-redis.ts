@@ -61,3 +61,32 @@ export async function startPrivateRedis(options: { port?: number; dir?: string; 
     },
   };
 }
+
+async function usedMemory(port: number): Promise<number> {
+  const client = new Redis({ port, host: '127.0.0.1' });
+  try {
+    return Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Samples a Redis server's memory (INFO memory) from now on; `stop` gives the peak over the starting point. */
+export async function watchMemory(port: number, intervalMs = 50): Promise<{ stop(): Promise<number> }> {
+  const baseline = await usedMemory(port);
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, (await usedMemory(port)) - baseline);
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await sampler;
+      return peak;
+    },
+  };
+}
