@@ -1,14 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import { CohereClient, CohereClientV2 } from 'cohere-ai';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchStats } from '@rerank-pool/batcher';
 import type { InferencePool } from '@rerank-pool/model-runtime';
 import { createRng, syntheticText } from '@rerank-pool/model-synth';
-import { verifyWebhookSignature } from '@rerank-pool/queue';
+import { WEBHOOK_HEADERS } from '@rerank-pool/queue';
 import type { RerankWorker } from '@rerank-pool/worker';
 import { startInProcessService, type InProcessService } from './support/in-process-service.js';
 
-const SECRET = 'test-webhook-secret';
+const SECRET = `whsec_${Buffer.from('rerank-pool system round-trip test').toString('base64')}`;
 
 /** The whole service in this process, as `rerank-pool dev` runs it: API + real worker + real model. */
 describe('when clients call the API served by a real worker', () => {
@@ -92,12 +93,12 @@ describe('when clients call the API served by a real worker', () => {
   });
 
   it('should run an async job to completion and deliver a signed webhook', async () => {
-    const received: { body: string; signature: string }[] = [];
+    const received: { body: string; headers: Record<string, string> }[] = [];
     const receiver: Server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        received.push({ body, signature: String(req.headers['x-rerankpool-signature'] ?? '') });
+        received.push({ body, headers: Object.fromEntries(Object.values(WEBHOOK_HEADERS).map((name) => [name, String(req.headers[name] ?? '')])) });
         res.writeHead(200).end();
       });
     });
@@ -118,9 +119,10 @@ describe('when clients call the API served by a real worker', () => {
       for (const r of status.result.results) expect(Math.abs(r.relevance_score - expected.scores[r.index]!)).toBeLessThanOrEqual(1e-4);
       for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
       expect(received).toHaveLength(1);
-      expect(verifyWebhookSignature(received[0]!.body, received[0]!.signature, SECRET)).toBe(true);
-      expect(verifyWebhookSignature(received[0]!.body, received[0]!.signature, 'wrong-secret')).toBe(false);
-      expect(JSON.parse(received[0]!.body).id).toBe(accepted.body.id);
+      const [webhook] = received;
+      expect(new Webhook(SECRET).verify(webhook!.body, webhook!.headers)).toMatchObject({ id: accepted.body.id, status: 'completed' });
+      const otherSecret = `whsec_${Buffer.from('not the secret the service signs with').toString('base64')}`;
+      expect(() => new Webhook(otherSecret).verify(webhook!.body, webhook!.headers)).toThrow(WebhookVerificationError);
     } finally {
       receiver.close();
     }

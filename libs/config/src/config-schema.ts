@@ -1,7 +1,7 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList } from './parsers.js';
+import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookSecret } from './parsers.js';
 import type { Parser } from './parsers.js';
 import { REDACTED, redactRedisUrl } from './secret-text.js';
 
@@ -133,9 +133,9 @@ export const configSchema = {
   }),
   webhookSecret: optional({
     env: 'WEBHOOK_SECRET',
-    doc: 'HMAC-SHA256 key signing webhook bodies; callback_url is refused without it',
+    doc: 'Standard Webhooks signing secret, whsec_ and the base64 of 24 to 64 random bytes (whsec_$(openssl rand -base64 32)); callback_url is refused without it',
     redact: () => REDACTED,
-    parse: nonEmptyString,
+    parse: webhookSecret,
   }),
   jobRetentionSeconds: withDefault({
     env: 'JOB_RETENTION_SECONDS',

@@ -84,6 +84,28 @@ export function commaList(raw: string): string[] {
   return items;
 }
 
+const WEBHOOK_SECRET_PREFIX = 'whsec_';
+// Padded standard base64, as the Standard Webhooks verifiers decode it: a looser reading here
+// would accept a secret that receivers decode to another key, or refuse to decode at all.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * A Standard Webhooks signing secret: `whsec_` and the base64 of 24 to 64 bytes (the spec's
+ * 192 to 512 bits). Messages say what is wrong without ever showing the secret.
+ */
+export function webhookSecret(raw: string): string {
+  const value = raw.trim();
+  const format = `${WEBHOOK_SECRET_PREFIX}<base64 of 24 to 64 random bytes>, e.g. ${WEBHOOK_SECRET_PREFIX}$(openssl rand -base64 32)`;
+  if (!value.startsWith(WEBHOOK_SECRET_PREFIX)) throw new ParseProblem(`must be ${format}; the value does not start with ${WEBHOOK_SECRET_PREFIX}`);
+  const encoded = value.slice(WEBHOOK_SECRET_PREFIX.length);
+  if (!BASE64.test(encoded)) {
+    throw new ParseProblem(`must be ${format}; what follows ${WEBHOOK_SECRET_PREFIX} is not standard padded base64 (A-Z a-z 0-9 + /, = to a multiple of 4)`);
+  }
+  const bytes = Buffer.from(encoded, 'base64').length;
+  if (bytes < 24 || bytes > 64) throw new ParseProblem(`must be ${format}; it decodes to ${bytes} bytes`);
+  return value;
+}
+
 export interface ApiKey {
   tenant: string;
   key: string;

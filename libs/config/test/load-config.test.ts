@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/index.js';
+import { ConfigError, loadConfig } from '../src/index.js';
+
+const whsec = (bytes: number) => `whsec_${Buffer.alloc(bytes, 0xa7).toString('base64')}`;
 
 describe('when no variable is set', () => {
   it('should use the documented defaults', () => {
@@ -30,6 +32,7 @@ describe('when variables are set', () => {
       API_KEYS: 'acme:k1,globex:k:2',
       MAX_BATCH_WAIT_MS: '0',
       PORT: '',
+      WEBHOOK_SECRET: ` ${whsec(32)} `,
     });
     expect(config.redisUrl).toBe('rediss://user:s3cret@redis.example:6380/2');
     expect(config.rerankModels).toEqual(['./models/tiny', 'BAAI/bge-reranker-base']);
@@ -41,5 +44,33 @@ describe('when variables are set', () => {
     ]);
     expect(config.maxBatchWaitMs).toBe(0);
     expect(config.port).toBe(8080);
+    expect(config.webhookSecret).toBe(whsec(32));
+  });
+});
+
+describe('when WEBHOOK_SECRET is given', () => {
+  it('should accept whsec_ and the base64 of 24 to 64 bytes', () => {
+    for (const bytes of [24, 64]) expect(loadConfig({ WEBHOOK_SECRET: whsec(bytes) }).webhookSecret).toBe(whsec(bytes));
+  });
+
+  it.each([
+    { name: 'a bare string', secret: 'test-webhook-secret', problem: 'the value does not start with whsec_' },
+    { name: 'a raw base64 key without the prefix', secret: whsec(32).slice('whsec_'.length), problem: 'the value does not start with whsec_' },
+    { name: 'base64url', secret: `whsec_${Buffer.alloc(32, 0xfb).toString('base64url')}`, problem: 'what follows whsec_ is not standard padded base64' },
+    { name: 'base64 without its padding', secret: whsec(32).replace(/=+$/, ''), problem: 'what follows whsec_ is not standard padded base64' },
+    { name: 'a key of 16 bytes', secret: whsec(16), problem: 'it decodes to 16 bytes' },
+    { name: 'a key of 65 bytes', secret: whsec(65), problem: 'it decodes to 65 bytes' },
+  ])('should refuse $name, saying what is wrong without showing it', ({ secret, problem }) => {
+    let error: unknown;
+    try {
+      loadConfig({ WEBHOOK_SECRET: secret });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const [message] = (error as ConfigError).problems;
+    expect(message).toMatch(/^WEBHOOK_SECRET must be whsec_<base64 of 24 to 64 random bytes>/);
+    expect(message).toContain(problem);
+    expect(message).not.toContain(secret.replace(/^whsec_/, ''));
   });
 });

@@ -1,5 +1,17 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { composeEnvVars, envVarsUsed, isKnownEnvVar, kubernetesEnvVars, loadComposeFile, unknownEnvVars, type K8sObject } from '../src/index.js';
+import { ConfigError, loadConfig } from '@rerank-pool/config';
+import {
+  composeEnvVars,
+  envVarsUsed,
+  isKnownEnvVar,
+  kubernetesEnvVars,
+  kustomizeDirs,
+  loadComposeFile,
+  readYamlFile,
+  unknownEnvVars,
+  type K8sObject,
+} from '../src/index.js';
 
 describe('when collecting the environment variables the manifests set', () => {
   const uses = envVarsUsed();
@@ -52,5 +64,16 @@ describe('when a manifest sets a variable the app does not read', () => {
   it('should report it from a ConfigMap key', () => {
     const configMap: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { WORKERS: '4', PORT: '8080' } };
     expect(unknownEnvVars(kubernetesEnvVars([configMap], 'test')).map((use) => use.name)).toEqual(['WORKERS']);
+  });
+});
+
+describe('when the base Secret is applied unedited', () => {
+  it('should keep the service from starting rather than sign webhooks with a published secret', () => {
+    const secret = readYamlFile(join(kustomizeDirs.base, 'secret.yaml')) as { stringData: Record<string, string> };
+    const placeholder = secret.stringData.WEBHOOK_SECRET!;
+    expect(placeholder.startsWith('whsec_')).toBe(true);
+    const load = () => loadConfig({ WEBHOOK_SECRET: placeholder });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/WEBHOOK_SECRET must be whsec_<base64 of 24 to 64 random bytes>/);
   });
 });

@@ -6,15 +6,15 @@ import type { RedisOptions } from 'ioredis';
 import { Errors } from '@rerank-pool/contracts';
 import { readJobStatus } from './job-status.js';
 import { toJobStatusBody } from './job-status-body.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from './webhook-signature.js';
-import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
+import { WEBHOOK_HEADERS, signWebhook, webhookSigningKey } from './webhook-signature.js';
+import { WEBHOOK_QUEUE_NAME, webhookMessageId } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeQueue } from './close-queue.js';
 import { withoutUndefined } from './without-undefined.js';
 
 export interface WebhookDispatcherOptions {
   connection: RedisOptions;
-  /** HMAC-SHA256 key (WEBHOOK_SECRET). */
+  /** Signing secret (WEBHOOK_SECRET): `whsec_` and the base64 of 24 to 64 random bytes. */
   secret: string;
   /** BullMQ key prefix, the same as the rerank queues'. Default `rerank-pool`. */
   prefix?: string;
@@ -22,9 +22,14 @@ export interface WebhookDispatcherOptions {
   concurrency?: number;
   /** A receiver slower than this counts as a failed attempt. Default 10000 ms. */
   requestTimeoutMs?: number;
+  /**
+   * How long a claim on a delivery lasts unrenewed: the deliveries of a dispatcher that died
+   * are run again, with the same webhook-id, after about this long. Default 30000 ms.
+   */
+  lockDurationMs?: number;
 }
 
-const DEFAULTS = { prefix: 'rerank-pool', concurrency: 8, requestTimeoutMs: 10_000 };
+const DEFAULTS = { prefix: 'rerank-pool', concurrency: 8, requestTimeoutMs: 10_000, lockDurationMs: 30_000 };
 
 export interface WebhookDispatcherEvents {
   /** A background error (e.g. Redis connection); as with any EventEmitter, listen for it. */
@@ -49,17 +54,29 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   constructor(options: WebhookDispatcherOptions) {
     super();
     this.options = { ...DEFAULTS, ...withoutUndefined(options) } as Required<WebhookDispatcherOptions>;
-    if (!this.options.secret) throw new TypeError('secret must not be empty');
+    // A bad secret fails here, at start-up, rather than at every delivery.
+    webhookSigningKey(this.options.secret);
     if (!Number.isInteger(this.options.concurrency) || this.options.concurrency < 1) {
       throw new TypeError(`concurrency must be a positive integer, got ${this.options.concurrency}`);
     }
     if (!(this.options.requestTimeoutMs > 0)) throw new TypeError(`requestTimeoutMs must be positive, got ${this.options.requestTimeoutMs}`);
+    if (!Number.isInteger(this.options.lockDurationMs) || this.options.lockDurationMs < 1) {
+      throw new TypeError(`lockDurationMs must be a positive integer, got ${this.options.lockDurationMs}`);
+    }
   }
 
   start(): void {
     if (this.worker || this.closing) return;
-    const { connection, prefix, concurrency } = this.options;
-    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE_NAME, (job) => this.deliver(job), { connection, prefix, concurrency });
+    const { connection, prefix, concurrency, lockDurationMs } = this.options;
+    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE_NAME, (job) => this.deliver(job), {
+      connection,
+      prefix,
+      concurrency,
+      // As for rerank jobs: the stalled check, run as often as a lock lasts, hands the deliveries
+      // of a dead dispatcher to a live one.
+      lockDuration: lockDurationMs,
+      stalledInterval: lockDurationMs,
+    });
     this.worker.on('error', (error) => this.emit('error', error));
     this.worker.on('failed', (job, error) => {
       if (job) this.emit('delivery-failed', job.data.jobId, job.attemptsMade, error);
@@ -77,13 +94,18 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
 
   private async deliver(job: Job<WebhookJobData>): Promise<void> {
     const body = job.data.body ?? (await this.firstBody(job));
+    const id = webhookMessageId(job.id!, job.timestamp);
+    // The time of this attempt, not of the event: receivers reject old timestamps to stop
+    // replays, so a retry hours later must still pass.
+    const timestamp = Math.floor(Date.now() / 1000);
     const response = await fetch(job.data.callbackUrl, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         'user-agent': 'rerank-pool-webhooks',
-        [SIGNATURE_HEADER]: signWebhookBody(body, this.options.secret),
-        [TIMESTAMP_HEADER]: String(Date.now()),
+        [WEBHOOK_HEADERS.id]: id,
+        [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+        [WEBHOOK_HEADERS.signature]: signWebhook({ id, timestamp, body, secret: this.options.secret }),
       },
       body,
       redirect: 'manual',

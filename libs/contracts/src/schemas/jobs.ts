@@ -19,7 +19,7 @@ export const createJobRequestSchema = {
       type: 'string',
       pattern: '^https?://',
       maxLength: 2048,
-      description: 'POSTed the job status when it finishes, signed with X-RerankPool-Signature',
+      description: 'POSTed the job status when it finishes, at least once, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)',
     },
   },
 } as const;
