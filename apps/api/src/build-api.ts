@@ -7,6 +7,7 @@ import { createLogger, processMetrics } from '@rerank-pool/telemetry';
 import type { DestinationStream, RerankMetrics } from '@rerank-pool/telemetry';
 import { createAuthenticator } from './authenticator.js';
 import { handleError } from './error-handler.js';
+import { installBoundedClose } from './bounded-close.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { installHttpTracing } from './http-tracing.js';
 import { ModelRegistry } from './model-registry.js';
@@ -49,6 +50,7 @@ export async function buildApi({ config, models, logger, logDestination, metrics
     ajv: { customOptions: { coerceTypes: false } },
   });
   const registry = new ModelRegistry(config, models ?? config.rerankModels);
+  installBoundedClose(app, registry);
   app.addHook('onClose', () => registry.close());
   installHttpTracing(app);
   installHttpMetrics(app, metrics, registry);

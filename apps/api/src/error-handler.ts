@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RerankPoolError, errorDetail, isRerankPoolError } from '@rerank-pool/contracts';
 import type { ErrorBody, ErrorCode } from '@rerank-pool/contracts';
+import { isRedisUnreachable, redisUnavailable } from '@rerank-pool/queue';
 
 type ValidationIssue = NonNullable<FastifyError['validation']>[number];
 
@@ -40,6 +41,8 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 /** Every failure leaves as `{error: {code, message, field?}}`, mapped here and nowhere else. */
 export function toRerankPoolError(error: FastifyError | Error): RerankPoolError {
   if (isRerankPoolError(error)) return error;
+  // Whichever command met the outage first, the client gets the same 503 and Retry-After.
+  if (isRedisUnreachable(error)) return redisUnavailable(error.message, { cause: error });
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return fromValidation(fastifyError.validation);
   const status = fastifyError.statusCode ?? 500;

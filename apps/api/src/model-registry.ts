@@ -2,9 +2,12 @@ import { Redis } from 'ioredis';
 import type { Config } from '@rerank-pool/config';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
 import { modelIdFromRef } from '@rerank-pool/model-hub';
-import { RerankQueue, listLiveWorkers, redisOptionsFromUrl, within } from '@rerank-pool/queue';
+import { RerankQueue, closeRedis, listLiveWorkers, redisOptionsFromUrl, requestRedisOptions, whenReady, within } from '@rerank-pool/queue';
 import type { RerankJobStatus, WorkerHeartbeat } from '@rerank-pool/queue';
 import type { QueueDepth } from '@rerank-pool/telemetry';
+
+/** Whether one Redis connection is up, given up to `waitMs` when it is being made. */
+export type ConnectionCheck = (waitMs: number) => Promise<boolean>;
 
 /** The served models and their queues; owns every Redis connection of the API. */
 export class ModelRegistry {
@@ -13,6 +16,8 @@ export class ModelRegistry {
   private readonly queues = new Map<string, RerankQueue>();
   private readonly redis: Redis;
   private readonly prefix: string;
+  /** Every Redis connection of the API by name, for readiness: each says whether it is up. */
+  private readonly connections = new Map<string, ConnectionCheck>();
   private closing?: Promise<void>;
 
   constructor(config: Config, modelRefs: readonly string[]) {
@@ -23,9 +28,27 @@ export class ModelRegistry {
     for (const id of this.modelIds) {
       this.queues.set(id, new RerankQueue(id, { connection, prefix: this.prefix, retentionSeconds: config.jobRetentionSeconds }));
     }
-    this.redis = new Redis(connection);
+    this.redis = new Redis(requestRedisOptions(connection));
     // ioredis reconnects by itself; a failing command reaches the request that issued it.
     this.redis.on('error', () => {});
+    this.watchConnection('registry', (waitMs) => whenReady(this.redis, waitMs));
+    for (const [id, queue] of this.queues) this.watchConnection(`queue ${id}`, (waitMs) => queue.ready(waitMs));
+  }
+
+  /** Counts a connection opened elsewhere in the API (batches, dashboard) in readiness. */
+  watchConnection(name: string, check: ConnectionCheck): void {
+    this.connections.set(name, check);
+  }
+
+  /** Names of the connections that are down, giving one being made up to `waitMs` (a process just started). */
+  async disconnected(waitMs: number): Promise<string[]> {
+    const states = await Promise.all([...this.connections].map(async ([name, check]) => [name, await check(waitMs)] as const));
+    return states.filter(([, up]) => !up).map(([name]) => name);
+  }
+
+  /** Answers every pending result wait at once (shutdown); the jobs go on and can be polled. */
+  abandonWaits(error: (jobId: string) => Error): void {
+    for (const queue of this.queues.values()) queue.abandonWaits(error);
   }
 
   /** The queue of `model`, or of the default model when none is named. */
@@ -70,11 +93,10 @@ export class ModelRegistry {
     if ((await within(this.redis.ping(), timeoutMs)) === 'timeout') throw new Error(`no answer within ${timeoutMs} ms`);
   }
 
-
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
-      await this.redis.quit().catch(() => this.redis.disconnect());
+      await closeRedis(this.redis);
     })();
     return this.closing;
   }

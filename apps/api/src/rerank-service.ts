@@ -2,6 +2,7 @@ import { SpanKind } from '@opentelemetry/api';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
+import { beforeTimeout } from '@rerank-pool/queue';
 import type { EnqueueOptions, EnqueueResult, RerankQueue } from '@rerank-pool/queue';
 import { injectTraceCarrier, withSpan } from '@rerank-pool/telemetry';
 import type { ModelRegistry } from './model-registry.js';
@@ -28,20 +29,27 @@ export class RerankService {
     private readonly config: Config,
   ) {}
 
+  /** Admission, enqueue and the wait for the result, all within the request's timeout. */
   async rerank(input: RerankInput, tenant: string, trace?: Record<string, string>): Promise<SyncRerankOutcome> {
     const started = performance.now();
+    const startedAt = Date.now();
     const timeoutMs = input.timeoutMs ?? this.config.requestTimeoutMs;
-    const { queue, data } = await this.admit(input, tenant, trace, timeoutMs);
-    const { jobId, result } = await queue.submitAndWait(() => this.enqueue(queue, data), data.documents.length, timeoutMs);
+    const { queue, data } = await beforeTimeout(this.admit(input, tenant, trace, timeoutMs), timeoutMs, () => Errors.requestTimeout(timeoutMs, 'in admission'));
+    const { jobId, result } = await queue.submitAndWait(() => this.enqueue(queue, data), data.documents.length, timeoutMs, startedAt);
     return { jobId, result, totalMs: performance.now() - started };
   }
 
+  /** Admission and enqueue within REQUEST_TIMEOUT_MS. */
   async submit(input: RerankInput, tenant: string, idempotencyKey?: string, trace?: Record<string, string>): Promise<EnqueueResult> {
     if (input.callbackUrl !== undefined && this.config.webhookSecret === undefined) {
       throw Errors.invalidRequest('callback_url needs the server to be configured with WEBHOOK_SECRET', 'callback_url');
     }
-    const { queue, data } = await this.admit(input, tenant, trace);
-    return this.enqueue(queue, { ...data, reportProgress: true }, { idempotencyKey });
+    const submitting = (async () => {
+      const { queue, data } = await this.admit(input, tenant, trace);
+      return this.enqueue(queue, { ...data, reportProgress: true }, { idempotencyKey });
+    })();
+    const { requestTimeoutMs } = this.config;
+    return beforeTimeout(submitting, requestTimeoutMs, () => Errors.requestTimeout(requestTimeoutMs, 'being admitted and enqueued'));
   }
 
   /**

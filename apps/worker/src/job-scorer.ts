@@ -32,6 +32,8 @@ export interface JobScorerObservers {
  * and still carries a caller's `traceparent` when the API itself does not trace.
  */
 export class JobScorer {
+  private running = 0;
+
   constructor(
     private readonly pool: InferencePool,
     private readonly batcher: DynamicBatcher,
@@ -43,6 +45,20 @@ export class JobScorer {
    * hands the job back to its queue untouched: no attempt spent, at once free for another worker.
    */
   async process(job: Job<RerankJobData>, token?: string, signal?: AbortSignal): Promise<RerankJobResult> {
+    this.running++;
+    try {
+      return await this.processCounted(job, token, signal);
+    } finally {
+      this.running--;
+    }
+  }
+
+  /** Jobs in `process` now: what a stopping worker still has to finish or hand back. */
+  get activeJobs(): number {
+    return this.running;
+  }
+
+  private async processCounted(job: Job<RerankJobData>, token?: string, signal?: AbortSignal): Promise<RerankJobResult> {
     const started = Date.now();
     const queueMs = Math.max(0, started - job.timestamp);
     try {

@@ -5,7 +5,7 @@ import { BatchLineSettler, type BatchLineReceipt } from '@rerank-pool/batches';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
-import { publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher, within } from '@rerank-pool/queue';
+import { closeRedis, isRedisUnreachable, publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
@@ -13,12 +13,45 @@ import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOp
 
 /** After the drain timeout, how long handing active jobs back may take before a forced close. */
 const HAND_BACK_TIMEOUT_MS = 2000;
+/** How often a drain looks whether it can stop waiting. */
+const DRAIN_POLL_MS = 100;
+/** A forced close or a last Redis write (heartbeat removal) gets this long; Redis may be gone. */
+const CLOSE_STEP_TIMEOUT_MS = 1000;
+
+/**
+ * How long after SIGTERM a worker process has surely exited: the drain, the hand-back, a forced
+ * close and the last closes, each bounded (`close`).
+ */
+export function workerStopBoundMs(drainTimeoutMs: number): number {
+  return drainTimeoutMs + HAND_BACK_TIMEOUT_MS + 2 * CLOSE_STEP_TIMEOUT_MS;
+}
+
+/** Logs an outage once when it starts and once when it ends, not every reconnect attempt. */
+function logConnectionState(redis: Redis, logger: WorkerLogger): void {
+  let down = false;
+  redis.on('error', (error) => {
+    if (down) return;
+    down = true;
+    logger.error('redis unreachable; retrying every second', { err: error.message });
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info('redis reachable again');
+  });
+}
+
+/** BullMQ's answer to completing or failing a job whose lock this worker no longer holds. */
+function isLostLock(error: Error): boolean {
+  return error.message.startsWith('Missing lock for job');
+}
 
 /** Everything one served model owns inside a worker process. */
 interface ServedModel {
   id: string;
   pool: InferencePool;
   batcher: DynamicBatcher;
+  scorer: JobScorer;
   consumer: Worker<RerankJobData, RerankJobResult | BatchLineReceipt>;
 }
 
@@ -70,7 +103,7 @@ export class RerankWorker {
     const heartbeatMs = options.heartbeatMs ?? WORKER_DEFAULTS.heartbeatMs;
     const connection = redisOptionsFromUrl(config.redisUrl);
     const redis = new Redis(connection);
-    redis.on('error', (error) => logger.error('redis connection error', { err: error.message }));
+    logConnectionState(redis, logger);
     // The worker that finishes a batch line records its result in the batch, once (libs/batches).
     const settler = new BatchLineSettler(redis, config.queuePrefix);
     const served: ServedModel[] = [];
@@ -105,16 +138,29 @@ export class RerankWorker {
             concurrency: config.workerConcurrency,
             autorun: false,
             name: workerId,
-            // A live worker renews its locks every lockDuration/2; the stalled check, run as often
-            // as a lock lasts, hands the jobs of a crashed worker to the others (invariant 3).
-            lockDuration: config.workerLockMs,
-            stalledInterval: config.workerLockMs,
+            // Locks, stall checks and retries that hand a killed worker's jobs to the others
+            // within seconds (invariant 3); see workerLockOptions.
+            ...workerLockOptions(config.workerLockMs),
           },
         );
-        consumer.on('error', (error) => logger.error('queue consumer error', { model: resolved.id, err: error.message }));
+        consumer.on('error', (error) => {
+          // BullMQ reports every failed reconnect; the outage itself is logged once, above.
+          if (isRedisUnreachable(error)) return;
+          if (!isLostLock(error)) {
+            logger.error('queue consumer error', { model: resolved.id, err: error.message });
+            return;
+          }
+          // The job is back in the queue (or soon will be) and runs again: nothing is lost, but
+          // the work was, and an operator should see how often.
+          metrics.resultsDiscarded.inc({ model: resolved.id });
+          logger.warn('result discarded: the job lock was lost before it could be recorded; the job runs again', { model: resolved.id, err: error.message });
+        });
         // Failed attempts are logged by the scorer, inside the job's span; a stall happens outside it.
-        consumer.on('stalled', (jobId) => logger.warn('job stalled: its worker stopped renewing the lock', { model: resolved.id, jobId }));
-        served.push({ id: resolved.id, pool, batcher, consumer });
+        consumer.on('stalled', (jobId) => {
+          metrics.jobsStalled.inc({ model: resolved.id });
+          logger.warn('job stalled: its worker stopped renewing the lock', { model: resolved.id, jobId });
+        });
+        served.push({ id: resolved.id, pool, batcher, scorer, consumer });
         logger.info('serving model', {
           model: resolved.id,
           dir: resolved.dir,
@@ -146,7 +192,7 @@ export class RerankWorker {
 
     let dispatcher: WebhookDispatcher | undefined;
     if (config.webhookSecret) {
-      dispatcher = new WebhookDispatcher({ connection, secret: config.webhookSecret, prefix: config.queuePrefix });
+      dispatcher = new WebhookDispatcher({ connection, secret: config.webhookSecret, prefix: config.queuePrefix, lockDurationMs: config.workerLockMs });
       dispatcher.on('error', (error) => logger.warn('webhook delivery', { err: error.message }));
       dispatcher.start();
     }
@@ -157,7 +203,7 @@ export class RerankWorker {
       dispatcher,
       heartbeat,
       logger,
-      drainTimeoutMs: options.drainTimeoutMs ?? WORKER_DEFAULTS.drainTimeoutMs,
+      drainTimeoutMs: options.drainTimeoutMs ?? config.workerDrainMs,
       queuePrefix: config.queuePrefix,
       removePoolSource: metrics.addPoolUtilizationSource(() => served.map((m) => ({ model: m.id, ratio: m.pool.utilization }))),
     });
@@ -204,24 +250,54 @@ export class RerankWorker {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.heartbeat);
-      await Promise.allSettled(this.models.map((m) => removeHeartbeat(this.redis, this.queuePrefix, m.id, this.workerId)));
-      const drained = Promise.all(this.models.map((m) => m.consumer.close()));
-      if ((await within(drained, this.drainTimeoutMs)) === 'timeout') {
+      // Alongside the drain, and bounded: unremoved, a heartbeat expires by itself.
+      const goodbyes = within(Promise.allSettled(this.models.map((m) => removeHeartbeat(this.redis, this.queuePrefix, m.id, this.workerId))), CLOSE_STEP_TIMEOUT_MS);
+      let closed = false;
+      const drained = Promise.all(this.models.map((m) => m.consumer.close())).then(() => {
+        closed = true;
+      });
+      drained.catch(() => undefined);
+      if (!(await this.drain(drained)) && this.activeJobs > 0) {
         // Unstarted rows leave the batcher and each job goes back to its queue with its attempt
-        // unspent; a job that cannot be handed back in time is left to the stalled-job check.
-        this.logger.warn('drain timed out; handing active jobs back to the queue', { timeoutMs: this.drainTimeoutMs });
+        // unspent. Without Redis nothing can be handed back: the jobs keep their locks until
+        // they expire, and the stalled-job check of the other workers runs them again.
+        this.logger.warn('drain timed out; handing active jobs back to the queue', { timeoutMs: this.drainTimeoutMs, activeJobs: this.activeJobs });
         for (const m of this.models) m.consumer.cancelAllJobs('the worker is shutting down');
-        if ((await within(drained, HAND_BACK_TIMEOUT_MS)) === 'timeout') {
-          await Promise.allSettled(this.models.map((m) => m.consumer.close(true)));
+        if (this.redis.status !== 'ready' || (await within(drained, HAND_BACK_TIMEOUT_MS)) === 'timeout') {
+          this.logger.warn('jobs could not be handed back; the stalled-job check will return them', { activeJobs: this.activeJobs });
         }
       }
-      await Promise.allSettled(this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }));
-      await this.dispatcher?.close();
-      await this.redis.quit().catch(() => this.redis.disconnect());
+      // A BullMQ worker closes once, so a close still waiting on Redis cannot be forced: cut its
+      // connection instead.
+      if (!closed) await within(Promise.allSettled(this.models.map((m) => m.consumer.disconnect())), CLOSE_STEP_TIMEOUT_MS);
+      await goodbyes;
+      // An undelivered webhook keeps its lock until it expires and is then delivered by another worker.
+      const dispatcherClosed = this.dispatcher && within(this.dispatcher.close(), CLOSE_STEP_TIMEOUT_MS);
+      await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), dispatcherClosed]);
+      await closeRedis(this.redis);
       this.removePoolSource();
       await this.metricsServer?.close();
       this.logger.info('worker stopped', { workerId: this.workerId });
     })();
     return this.closing;
+  }
+
+  /** Jobs being scored now, over every served model. */
+  private get activeJobs(): number {
+    return this.models.reduce((sum, m) => sum + m.scorer.activeJobs, 0);
+  }
+
+  /**
+   * True once every consumer has closed within the drain timeout. Gives up early when nothing is
+   * running and Redis is unreachable: there is nothing to finish and nobody to tell.
+   */
+  private async drain(drained: Promise<unknown>): Promise<boolean> {
+    const deadline = Date.now() + this.drainTimeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      if ((await within(drained, Math.min(DRAIN_POLL_MS, left))) === 'done') return true;
+      if (this.activeJobs === 0 && this.redis.status !== 'ready') return false;
+    }
   }
 }

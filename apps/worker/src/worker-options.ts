@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { WORKER_DRAIN_MS, type Config } from '@rerank-pool/config';
+import type { Config } from '@rerank-pool/config';
 import type { Logger, RerankMetrics } from '@rerank-pool/telemetry';
 
 export interface RerankWorkerOptions {
@@ -11,7 +11,7 @@ export interface RerankWorkerOptions {
   workerId?: string;
   /** Heartbeat period; a worker is considered gone after 3 missed beats. Default 5000 ms. */
   heartbeatMs?: number;
-  /** SIGTERM drain: active jobs get this long to finish before they are handed back to their queue. Default 25000 ms. */
+  /** SIGTERM drain: active jobs get this long to finish before they are handed back to their queue. Default: WORKER_DRAIN_MS. */
   drainTimeoutMs?: number;
   /** Where progress and failures are reported. Default: pino JSON on stdout at LOG_LEVEL, with trace ids. */
   logger?: WorkerLogger;
@@ -46,5 +46,4 @@ export function defaultWorkerId(): string {
 
 export const WORKER_DEFAULTS = {
   heartbeatMs: 5000,
-  drainTimeoutMs: WORKER_DRAIN_MS,
 };

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { Errors, RerankPoolError } from '@rerank-pool/contracts';
 import { checkObjectUrl, ObjectStoreError, useObjectRef } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { closeQueue, queueNameForModel } from '@rerank-pool/queue';
+import { closeQueue, closeRedis, queueNameForModel, requestRedisOptions, whenReady } from '@rerank-pool/queue';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.js';
 import { BatchDriver } from './batch-driver.js';
 import type { BatchDriverEvents } from './batch-driver.js';
@@ -62,11 +62,17 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
   constructor(options: BatchOptions) {
     super();
     this.options = fillBatchOptions(options);
-    this.redis = new Redis(this.options.connection);
+    // Fail-fast options: a request during an outage gets its 503, and the driver retries its step.
+    this.redis = new Redis(requestRedisOptions(this.options.connection));
     // ioredis reconnects by itself; a failing command reaches its caller.
     this.redis.on('error', () => {});
     this.records = new BatchRecords(this.redis, this.options.prefix);
     this.jobs = new LineJobs(this.redis, (model) => this.queueFor(model), this.options.models, this.options);
+  }
+
+  /** Whether the service's Redis connection is up, waiting up to `waitMs` for one being made (readiness). */
+  ready(waitMs: number): Promise<boolean> {
+    return whenReady(this.redis, waitMs);
   }
 
   get store(): ObjectStore {
@@ -200,7 +206,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
     this.closing ??= (async () => {
       await this.driver?.close();
       await Promise.allSettled([...this.queues.values()].map((queue) => closeQueue(queue)));
-      await this.redis.quit().catch(() => this.redis.disconnect());
+      await closeRedis(this.redis);
     })();
     return this.closing;
   }
@@ -231,7 +237,8 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
   private queueFor(model: string): Queue {
     let queue = this.queues.get(model);
     if (!queue) {
-      queue = new Queue(queueNameForModel(model), { connection: this.options.connection, prefix: this.options.prefix });
+      // Shares the service's connection: one per process, and its state is `connected`.
+      queue = new Queue(queueNameForModel(model), { connection: this.redis, prefix: this.options.prefix });
       queue.on('error', () => {});
       this.queues.set(model, queue);
     }

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookSecret } from './parsers.js';
 import type { Parser } from './parsers.js';
 import { REDACTED, redactRedisUrl } from './secret-text.js';
+import { WORKER_DRAIN_MS } from './worker-drain.js';
 
 export interface EnvVarSpec<T, Required extends boolean = boolean> {
   /** The environment variable. */
@@ -55,9 +56,17 @@ export const configSchema = {
   }),
   workerLockMs: withDefault({
     env: 'WORKER_LOCK_MS',
-    doc: "How long a worker's claim on a job lasts unrenewed: a crashed worker's jobs return to the queue after about this long",
-    default: '30000',
+    doc: "How long a worker's claim on a job lasts unrenewed (renewed every quarter of it): a killed worker's jobs are back in the queue within about 1.3 times this",
+    // 6 s brings a killed worker's jobs back within 10 s (README, Faults), inside a sync request's
+    // 30 s; a live worker renews every 1.5 s, so only an event loop blocked for 4.5 s loses a lock.
+    default: '6000',
     parse: integer(1000),
+  }),
+  workerDrainMs: withDefault({
+    env: 'WORKER_DRAIN_MS',
+    doc: 'On SIGTERM, how long active jobs may finish before they are handed back to the queue; the worker exits within this plus a few seconds',
+    default: String(WORKER_DRAIN_MS),
+    parse: integer(0),
   }),
   poolThreads: withDefault({
     env: 'POOL_THREADS',

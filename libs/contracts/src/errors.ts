@@ -110,6 +110,9 @@ export const Errors = {
       `job ${jobId} did not finish within ${timeoutMs} ms; poll GET /v1/jobs/${jobId} for its result`,
       { jobId },
     ),
+  /** The request's own time ran out before it had a job to point at (admission, enqueue). */
+  requestTimeout: (timeoutMs: number, stage: string) =>
+    new RerankPoolError('timeout', `the request did not finish within ${timeoutMs} ms: it was still ${stage}; nothing was computed`),
   deadlineExceeded: (jobId: string | undefined, deadline: number) =>
     new RerankPoolError(
       'deadline_exceeded',
@@ -117,6 +120,12 @@ export const Errors = {
       { jobId },
     ),
   unavailable: (message: string, cause?: unknown) => new RerankPoolError('unavailable', message, { cause }),
+  /** A sync request still waiting when its API process stops; the job itself goes on. */
+  shuttingDown: (jobId: string) =>
+    new RerankPoolError('unavailable', `this API process is shutting down; job ${jobId} goes on: poll GET /v1/jobs/${jobId} for its result`, {
+      jobId,
+      retryAfterSeconds: 1,
+    }),
   internal: (message: string, cause?: unknown) => new RerankPoolError('internal', message, { cause }),
 };
 

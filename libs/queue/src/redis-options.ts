@@ -1,6 +1,15 @@
 import type { RedisOptions } from 'ioredis';
 
 /**
+ * Reconnect attempts back off to at most this. ioredis and BullMQ would otherwise wait up to 20 s
+ * between attempts, so a service outlived a short Redis outage by as long again.
+ */
+const MAX_RECONNECT_DELAY_MS = 1000;
+
+/** How long a request-serving connection waits for one command before giving up (see `requestRedisOptions`). */
+const REQUEST_COMMAND_TIMEOUT_MS = 2000;
+
+/**
  * ioredis options from a `redis://` or `rediss://` URL (user, password, db, TLS). BullMQ is given
  * options rather than a client so it opens its own connections, including blocking ones.
  */
@@ -15,8 +24,26 @@ export function redisOptionsFromUrl(raw: string): RedisOptions {
     password: url.password ? decodeURIComponent(url.password) : undefined,
     db,
     tls: url.protocol === 'rediss:' ? { servername: url.hostname } : undefined,
-    // BullMQ requires this for blocking connections and recommends it everywhere: commands wait
-    // for a reconnect instead of failing after 20 retries.
+    // BullMQ requires this for blocking connections and recommends it for workers: commands wait
+    // for a reconnect instead of failing after 20 retries. Request-serving connections opt out
+    // (`requestRedisOptions`).
     maxRetriesPerRequest: null,
+    retryStrategy: reconnectDelay,
   };
+}
+
+/** 100 ms, 200 ms, ... then every second for as long as Redis stays away. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS);
+}
+
+/**
+ * Options for a connection that serves HTTP requests: a command waits for Redis only until the
+ * next failed reconnect attempt (at most about a second) or `REQUEST_COMMAND_TIMEOUT_MS`, then
+ * rejects, so a request during an outage is answered 503 at once instead of hanging until Redis
+ * is back. Not for BullMQ workers or QueueEvents: blocking connections must wait out an outage
+ * (maxRetriesPerRequest null).
+ */
+export function requestRedisOptions(connection: RedisOptions): RedisOptions {
+  return { ...connection, maxRetriesPerRequest: 0, commandTimeout: REQUEST_COMMAND_TIMEOUT_MS };
 }

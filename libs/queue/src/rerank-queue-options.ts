@@ -2,7 +2,11 @@ import type { RedisOptions } from 'ioredis';
 import { withoutUndefined } from './without-undefined.js';
 
 export interface RerankQueueOptions {
-  /** Redis connection options (see `redisOptionsFromUrl`); BullMQ opens its own connections. */
+  /**
+   * Redis connection options (see `redisOptionsFromUrl`). Commands run on one connection with
+   * `requestRedisOptions` (they fail fast while Redis is unreachable); results are followed on a
+   * blocking one of BullMQ's.
+   */
   connection: RedisOptions;
   /** BullMQ key prefix. Default `rerank-pool`. */
   prefix?: string;
@@ -21,6 +25,11 @@ export interface RerankQueueOptions {
    * jobs this instance adds meanwhile; two Redis scripts per request otherwise. Default 100 ms.
    */
   admissionReadTtlMs?: number;
+  /**
+   * Result waits still pending this long after Redis became unreachable are answered
+   * `unavailable` (the job may still finish; it can be polled). Default 2000 ms.
+   */
+  outageGraceMs?: number;
 }
 
 export type FilledRerankQueueOptions = Required<RerankQueueOptions>;
@@ -33,6 +42,7 @@ export const RERANK_QUEUE_DEFAULTS = {
   webhookAttempts: 5,
   webhookBackoffMs: 1000,
   admissionReadTtlMs: 100,
+  outageGraceMs: 2000,
 } satisfies Omit<FilledRerankQueueOptions, 'connection'>;
 
 /** Interactive requests are served before batch ones (BullMQ: a lower number runs first). */
@@ -50,7 +60,7 @@ export function fillRerankQueueOptions(options: RerankQueueOptions): FilledReran
   for (const field of ['attempts', 'retentionSeconds', 'webhookAttempts'] as const) {
     if (!Number.isInteger(filled[field]) || filled[field] < 1) throw new TypeError(`${field} must be a positive integer, got ${filled[field]}`);
   }
-  for (const field of ['backoffMs', 'webhookBackoffMs', 'admissionReadTtlMs'] as const) {
+  for (const field of ['backoffMs', 'webhookBackoffMs', 'admissionReadTtlMs', 'outageGraceMs'] as const) {
     if (!Number.isFinite(filled[field]) || filled[field] < 0) throw new TypeError(`${field} must be a non-negative number, got ${filled[field]}`);
   }
   if (filled.prefix === '') throw new TypeError('prefix must not be empty');

@@ -16,7 +16,15 @@ import { deleteTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeQueue } from './close-queue.js';
+import { requestRedisOptions } from './redis-options.js';
+import { redisUnavailable } from './redis-unavailable.js';
 import { retryingJobOptions } from './retrying-job-options.js';
+import { whenReady } from './when-ready.js';
+import { closeRedis } from './close-redis.js';
+import { beforeTimeout } from './within.js';
+
+/** A request arriving while the connection is being made waits this long for it. */
+const CONNECT_WAIT_MS = 2000;
 
 export interface EnqueueOptions {
   /** Same tenant + key -> same job, computed once (within the retention period). */
@@ -51,7 +59,10 @@ export class RerankQueue {
   private readonly options: FilledRerankQueueOptions;
   private readonly queue: Queue;
   private readonly waiter: ResultWaiter;
-  /** For this library's own keys (tombstones); BullMQ's client only exposes its own commands. */
+  /**
+   * The one connection commands run on: the queue's, the flow producer's and this library's own
+   * (tombstones). Fail-fast options, so a request during an outage is answered, not held.
+   */
   private readonly redis: Redis;
   private flows?: FlowProducer;
   private closing?: Promise<void>;
@@ -61,12 +72,18 @@ export class RerankQueue {
     this.model = model;
     this.name = queueNameForModel(model);
     this.options = fillRerankQueueOptions(options);
-    this.queue = new Queue(this.name, { connection: this.options.connection, prefix: this.options.prefix });
-    // Queue connection errors are retried by ioredis; callers see them as rejected commands.
-    this.queue.on('error', () => {});
-    this.redis = new Redis(this.options.connection);
+    this.redis = new Redis(requestRedisOptions(this.options.connection));
+    // ioredis reconnects by itself; callers see an outage as rejected commands.
     this.redis.on('error', () => {});
-    this.waiter = new ResultWaiter(this.queue, this.redis, this.options.connection, this.options.prefix);
+    this.queue = new Queue(this.name, { connection: this.redis, prefix: this.options.prefix });
+    this.queue.on('error', () => {});
+    const { connection, prefix, outageGraceMs } = this.options;
+    this.waiter = new ResultWaiter(this.queue, this.redis, { connection, prefix, outageGraceMs });
+  }
+
+  /** Whether every connection this queue opened is up, waiting up to `waitMs` for one being made (readiness). */
+  async ready(waitMs: number): Promise<boolean> {
+    return (await whenReady(this.redis, waitMs)) && this.waiter.connected;
   }
 
   /** The BullMQ queue itself, for tools that speak BullMQ (the admin dashboard); closed with this. */
@@ -75,6 +92,7 @@ export class RerankQueue {
   }
 
   async enqueue(data: RerankJobData, { idempotencyKey }: EnqueueOptions = {}): Promise<EnqueueResult> {
+    await this.checkConnected();
     const jobId = idempotencyKey === undefined ? randomUUID() : idempotentJobId(data.tenant, idempotencyKey);
     if (idempotencyKey !== undefined && (await this.exists(jobId))) return { jobId, created: false };
     // Two concurrent first uses of one key both get here; BullMQ's add ignores an existing id
@@ -91,19 +109,27 @@ export class RerankQueue {
 
   /**
    * Enqueues one job (through `submit`, which calls `enqueue`) once the result listener is live,
-   * then waits for its result. A job created after that cannot finish unseen, so it is not read
-   * back from Redis; an existing one (idempotency key) is.
+   * then waits for its result; all of it within `timeoutMs` of `startedAt` (the request's arrival).
+   * A job created after that cannot
+   * finish unseen, so it is not read back from Redis; an existing one (idempotency key) is.
    */
   async submitAndWait(
     submit: () => Promise<EnqueueResult>,
     documentCount: number,
     timeoutMs: number,
+    startedAt = Date.now(),
   ): Promise<EnqueueResult & { result: RerankJobResult }> {
-    await this.waiter.listen();
-    const submitted = await submit();
+    const deadline = startedAt + timeoutMs;
+    // A job added after the timeout is failed unrun by its worker: its deadline has passed.
+    const submitted = await beforeTimeout(this.waiter.listen().then(submit), Math.max(1, deadline - Date.now()), () =>
+      Errors.requestTimeout(timeoutMs, 'being enqueued'),
+    );
     // Registered in the same run of microtasks that saw the add succeed: the completion event
     // arrives on another connection, so no I/O callback can deliver it before this wait exists.
-    const result = await this.waiter.wait(submitted.jobId, documentCount, timeoutMs, { readBack: !submitted.created });
+    const result = await this.waiter.wait(submitted.jobId, documentCount, Math.max(1, deadline - Date.now()), {
+      readBack: !submitted.created,
+      reportedTimeoutMs: timeoutMs,
+    });
     return { ...submitted, result };
   }
 
@@ -113,6 +139,7 @@ export class RerankQueue {
    * thousand by design, and online requests run before them anyway.
    */
   async depth(): Promise<number> {
+    await this.checkConnected();
     const { states, pendingByPriority } = await this.jobCounts();
     return states.waiting + states.prioritized + states.delayed - pendingByPriority.batch_line!;
   }
@@ -137,6 +164,7 @@ export class RerankQueue {
 
   /** The job's status; another tenant's job is reported as not found, never as forbidden. */
   async getJob(jobId: string, tenant: string): Promise<RerankJobStatus> {
+    await this.checkConnected();
     const status = await readJobStatus(this.queue, this.redis, this.options.prefix, jobId);
     if (!status || status.tenant !== tenant) throw Errors.jobNotFound(jobId);
     return status;
@@ -183,13 +211,30 @@ export class RerankQueue {
     };
   }
 
+  /**
+   * Answers every pending result wait with `error(jobId)` now; their jobs go on and can be polled.
+   * For a shutdown that cannot wait for them.
+   */
+  abandonWaits(error: (jobId: string) => Error): void {
+    this.waiter.abandonAll(error);
+  }
+
+  /** Closes every connection, within a few seconds even when Redis is unreachable. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.waiter.close();
       await Promise.allSettled([this.flows && closeQueue(this.flows), closeQueue(this.queue)]);
-      await this.redis.quit().catch(() => this.redis.disconnect());
+      await closeRedis(this.redis);
     })();
     return this.closing;
+  }
+
+  /**
+   * Fails fast, as a 503, while the command connection is down: BullMQ would otherwise hold a
+   * command until Redis is back, and this makes every outage answer the same.
+   */
+  private async checkConnected(): Promise<void> {
+    if (!(await whenReady(this.redis, CONNECT_WAIT_MS))) throw redisUnavailable(`the ${this.model} queue is not connected`);
   }
 
   /** The job, or its cancel tombstone, is in Redis: one EXISTS, without loading the job. */
@@ -207,7 +252,7 @@ export class RerankQueue {
    * or is removed by a cancel, so no outcome is lost even if every process restarts in between.
    */
   private async addWithWebhook(data: RerankJobData, callbackUrl: string, opts: JobsOptions): Promise<void> {
-    this.flows ??= new FlowProducer({ connection: this.options.connection, prefix: this.options.prefix });
+    this.flows ??= new FlowProducer({ connection: this.redis, prefix: this.options.prefix });
     const jobId = opts.jobId as string;
     const webhook: WebhookJobData = { jobId, queueName: this.name, callbackUrl };
     const { webhookAttempts, webhookBackoffMs, retentionSeconds } = this.options;

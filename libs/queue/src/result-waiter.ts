@@ -3,6 +3,29 @@ import type { Queue } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { Errors, decodeJobFailure, parseRerankJobResult } from '@rerank-pool/contracts';
 import type { RerankJobResult } from '@rerank-pool/contracts';
+import { closeQueue } from './close-queue.js';
+import { redisUnavailable } from './redis-unavailable.js';
+import { within } from './within.js';
+
+/** Opening the event stream waits at most this for Redis; then the request is answered 503. */
+const OPEN_TIMEOUT_MS = 2000;
+
+export interface ResultWaiterOptions {
+  connection: RedisOptions;
+  prefix: string;
+  /**
+   * Waits still pending this long after the event connection dropped are answered `unavailable`
+   * (their jobs may still finish: the client can poll them). A shorter blip goes unnoticed:
+   * events resume where they stopped.
+   */
+  outageGraceMs: number;
+}
+
+interface OpenEvents {
+  events: QueueEvents;
+  /** The ioredis client QueueEvents reads with, for its connection state. */
+  client: { status: string };
+}
 
 interface Waiter {
   documentCount: number;
@@ -17,26 +40,43 @@ interface Waiter {
  *   its loop happens to start, so no event emitted after creation is missed;
  * - each wait registers first and then reads the job once, so a job that finished before the
  *   waiter existed is answered from Redis. A job added after `listen()` resolved needs no read.
+ * While the event connection is down no wait can end well, so none is left hanging: see
+ * `outageGraceMs`.
  */
 export class ResultWaiter {
-  private events?: Promise<QueueEvents>;
+  private events?: Promise<OpenEvents>;
+  private opened?: OpenEvents;
+  private outageTimer?: NodeJS.Timeout;
   private readonly waiters = new Map<string, Set<Waiter>>();
 
   constructor(
     private readonly queue: Queue,
     private readonly redis: Redis,
-    private readonly connection: RedisOptions,
-    private readonly prefix: string,
+    private readonly options: ResultWaiterOptions,
   ) {}
+
+  /** False while the event connection, once opened, is not connected. */
+  get connected(): boolean {
+    return this.opened === undefined || this.opened.client.status === 'ready';
+  }
 
   /** Resolves once events are being followed: a job added after that cannot finish unseen. */
   async listen(): Promise<void> {
     await this.start();
   }
 
-  /** `readBack: false` skips reading the job once, for a job added after `listen()` resolved. */
-  async wait(jobId: string, documentCount: number, timeoutMs: number, { readBack = true }: { readBack?: boolean } = {}): Promise<RerankJobResult> {
+  /**
+   * `readBack: false` skips reading the job once, for a job added after `listen()` resolved;
+   * `reportedTimeoutMs` is the timeout a `timeout` error names (the request's, of which `timeoutMs` is what is left).
+   */
+  async wait(
+    jobId: string,
+    documentCount: number,
+    timeoutMs: number,
+    { readBack = true, reportedTimeoutMs = timeoutMs }: { readBack?: boolean; reportedTimeoutMs?: number } = {},
+  ): Promise<RerankJobResult> {
     await this.start();
+    if (!this.connected) throw redisUnavailable(`the result of job ${jobId} cannot be followed`, { jobId });
     return new Promise<RerankJobResult>((resolve, reject) => {
       let settled = false;
       const settle = (finish: () => void) => {
@@ -51,33 +91,48 @@ export class ResultWaiter {
         resolve: (result) => settle(() => resolve(result)),
         reject: (error) => settle(() => reject(error)),
       };
-      const timer = setTimeout(() => waiter.reject(Errors.timeout(jobId, timeoutMs)), timeoutMs);
+      const timer = setTimeout(() => waiter.reject(Errors.timeout(jobId, reportedTimeoutMs)), timeoutMs);
       timer.unref();
       this.add(jobId, waiter);
       if (readBack) this.checkFinished(jobId, waiter).catch(waiter.reject);
     });
   }
 
-  /** Rejects every pending wait, then closes the QueueEvents connection. */
-  async close(): Promise<void> {
-    for (const [jobId, waiters] of this.waiters) {
-      for (const waiter of waiters) waiter.reject(Errors.unavailable(`stopped waiting for job ${jobId}: the queue is closing`));
+  /** Answers every pending wait with `error(jobId)` (shutdown, outage); their jobs go on. */
+  abandonAll(error: (jobId: string) => Error): void {
+    for (const [jobId, waiters] of [...this.waiters]) {
+      for (const waiter of [...waiters]) waiter.reject(error(jobId));
     }
-    const events = this.events;
-    this.events = undefined;
-    if (events) await (await events.catch(() => undefined))?.close();
   }
 
-  private start(): Promise<QueueEvents> {
-    this.events ??= this.openEvents();
+  /** Rejects every pending wait, then closes the QueueEvents connection (bounded: Redis may be gone). */
+  async close(): Promise<void> {
+    this.abandonAll((jobId) => Errors.unavailable(`stopped waiting for job ${jobId}: the queue is closing`));
+    clearTimeout(this.outageTimer);
+    const events = this.events;
+    this.events = undefined;
+    this.opened = undefined;
+    const open = events && (await events.catch(() => undefined));
+    if (open) await closeQueue(open.events);
+  }
+
+  private start(): Promise<OpenEvents> {
+    if (!this.events) {
+      const opening = this.openEvents();
+      this.events = opening;
+      // A failed opening is not kept: the next request tries again.
+      opening.catch(() => {
+        if (this.events === opening) this.events = undefined;
+      });
+    }
     return this.events;
   }
 
-  private async openEvents(): Promise<QueueEvents> {
+  private async openEvents(): Promise<OpenEvents> {
     const last = await this.redis.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1);
     const events = new QueueEvents(this.queue.name, {
-      connection: this.connection,
-      prefix: this.prefix,
+      connection: this.options.connection,
+      prefix: this.options.prefix,
       lastEventId: last[0]?.[0] ?? '0-0',
     });
     events.on('completed', ({ jobId, returnvalue }) => {
@@ -89,8 +144,25 @@ export class ResultWaiter {
     // Background loop errors are reported by QueueEvents itself and it reconnects; without a
     // listener Node would treat them as fatal.
     events.on('error', () => {});
-    await events.waitUntilReady();
-    return events;
+    const ready = events.waitUntilReady().then(() => events.client);
+    if ((await within(ready, OPEN_TIMEOUT_MS)) === 'timeout') {
+      await closeQueue(events);
+      throw redisUnavailable(`no event connection within ${OPEN_TIMEOUT_MS} ms`);
+    }
+    const client = (await ready) as unknown as OpenEvents['client'] & NodeJS.EventEmitter;
+    client.on('close', () => this.onConnectionLost());
+    client.on('ready', () => clearTimeout(this.outageTimer));
+    this.opened = { events, client };
+    return this.opened;
+  }
+
+  private onConnectionLost(): void {
+    clearTimeout(this.outageTimer);
+    this.outageTimer = setTimeout(() => {
+      if (this.connected) return;
+      this.abandonAll((jobId) => redisUnavailable(`lost the connection while waiting for job ${jobId}; poll GET /v1/jobs/${jobId}`, { jobId }));
+    }, this.options.outageGraceMs);
+    this.outageTimer.unref();
   }
 
   private async checkFinished(jobId: string, waiter: Waiter): Promise<void> {

@@ -10,6 +10,7 @@ import { WEBHOOK_HEADERS, signWebhook, webhookSigningKey } from './webhook-signa
 import { WEBHOOK_QUEUE_NAME, webhookMessageId } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeQueue } from './close-queue.js';
+import { workerLockOptions } from './worker-lock-options.js';
 import { withoutUndefined } from './without-undefined.js';
 
 export interface WebhookDispatcherOptions {
@@ -23,13 +24,14 @@ export interface WebhookDispatcherOptions {
   /** A receiver slower than this counts as a failed attempt. Default 10000 ms. */
   requestTimeoutMs?: number;
   /**
-   * How long a claim on a delivery lasts unrenewed: the deliveries of a dispatcher that died
-   * are run again, with the same webhook-id, after about this long. Default 30000 ms.
+   * How long a claim on a delivery lasts unrenewed (WORKER_LOCK_MS, see `workerLockOptions`): the
+   * deliveries of a dispatcher that died are run again, with the same webhook-id, within about
+   * 1.3 times this. Default 6000 ms.
    */
   lockDurationMs?: number;
 }
 
-const DEFAULTS = { prefix: 'rerank-pool', concurrency: 8, requestTimeoutMs: 10_000, lockDurationMs: 30_000 };
+const DEFAULTS = { prefix: 'rerank-pool', concurrency: 8, requestTimeoutMs: 10_000, lockDurationMs: 6000 };
 
 export interface WebhookDispatcherEvents {
   /** A background error (e.g. Redis connection); as with any EventEmitter, listen for it. */
@@ -72,10 +74,8 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
       connection,
       prefix,
       concurrency,
-      // As for rerank jobs: the stalled check, run as often as a lock lasts, hands the deliveries
-      // of a dead dispatcher to a live one.
-      lockDuration: lockDurationMs,
-      stalledInterval: lockDurationMs,
+      // As for rerank jobs: the deliveries of a dead dispatcher go to a live one within seconds.
+      ...workerLockOptions(lockDurationMs),
     });
     this.worker.on('error', (error) => this.emit('error', error));
     this.worker.on('failed', (job, error) => {

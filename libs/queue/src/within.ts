@@ -14,3 +14,12 @@ export async function within(work: Promise<unknown>, ms: number): Promise<'done'
     clearTimeout(timer);
   }
 }
+
+/** `work`'s result, or the error `timedOut()` makes when it takes longer than `ms` (its late outcome is dropped). */
+export async function beforeTimeout<T>(work: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  if ((await within(work, ms)) === 'timeout') {
+    work.catch(() => undefined);
+    throw timedOut();
+  }
+  return work;
+}

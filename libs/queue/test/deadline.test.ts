@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RerankJobData } from '@rerank-pool/contracts';
-import { RerankQueue, checkDeadline, queueNameForModel } from '../src/index.js';
+import { RerankQueue, checkDeadline, queueNameForModel, toJobFailure } from '../src/index.js';
 import { connection, deleteKeys, jobData, resultFor, uniquePrefix } from './helpers/redis.js';
 
 const prefix = uniquePrefix();
@@ -20,7 +20,11 @@ describe('when a job is picked up after its deadline', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     const worker = new Worker<RerankJobData>(queueNameForModel('org/tiny'), async (job) => {
-      checkDeadline(job.data, job.id);
+      try {
+        checkDeadline(job.data, job.id);
+      } catch (error) {
+        throw toJobFailure(error);
+      }
       computed.push(job.id as string);
       return resultFor(job.data);
     }, { connection, prefix });

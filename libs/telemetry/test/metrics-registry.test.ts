@@ -15,6 +15,8 @@ const SERIES = [
   'rerank_pairs_total',
   'rerank_tokens_total',
   'rerank_errors_total',
+  'rerank_jobs_stalled_total',
+  'rerank_results_discarded_total',
   'rerank_pool_utilization_ratio',
   'process_cpu_seconds_total',
   'nodejs_eventloop_lag_seconds',

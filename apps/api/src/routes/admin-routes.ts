@@ -2,9 +2,10 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { FastifyPluginAsync } from 'fastify';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
-import { closeQueue, redisOptionsFromUrl, WEBHOOK_QUEUE_NAME } from '@rerank-pool/queue';
+import { closeQueue, closeRedis, redisOptionsFromUrl, requestRedisOptions, WEBHOOK_QUEUE_NAME, whenReady } from '@rerank-pool/queue';
 import { createAuthenticator } from '../authenticator.js';
 import { errorBody } from '../error-handler.js';
 import type { RouteDeps } from '../route-deps.js';
@@ -28,10 +29,16 @@ function asBearer(authorization: string | undefined): string | undefined {
  */
 export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry }) => {
   // The model queues are the registry's (and closed by it); only the webhook queue is opened here.
-  const webhooks = new Queue(WEBHOOK_QUEUE_NAME, { connection: redisOptionsFromUrl(config.redisUrl), prefix: config.queuePrefix });
+  const redis = new Redis(requestRedisOptions(redisOptionsFromUrl(config.redisUrl)));
   // Connection errors reach the dashboard's own requests; ioredis reconnects meanwhile.
+  redis.on('error', () => {});
+  registry.watchConnection('dashboard', (waitMs) => whenReady(redis, waitMs));
+  const webhooks = new Queue(WEBHOOK_QUEUE_NAME, { connection: redis, prefix: config.queuePrefix });
   webhooks.on('error', () => {});
-  app.addHook('onClose', () => closeQueue(webhooks));
+  app.addHook('onClose', async () => {
+    await closeQueue(webhooks);
+    await closeRedis(redis);
+  });
   const queues = [...registry.modelIds.map((model) => registry.queueFor(model).bullQueue), webhooks];
 
   if (config.apiKeys && config.apiKeys.length > 0) {

@@ -61,6 +61,7 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
   });
   batches.on('warning', (message, error) => app.log.warn({ err: error }, 'batches: %s', message));
   batches.startDriving();
+  registry.watchConnection('batches', (waitMs) => batches.ready(waitMs));
   app.addHook('onClose', async () => {
     await batches.close();
     await store.close();

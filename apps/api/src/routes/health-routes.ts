@@ -3,7 +3,13 @@ import { healthSchema } from '@rerank-pool/contracts';
 import type { HealthBody } from '@rerank-pool/contracts';
 import type { RouteDeps } from '../route-deps.js';
 
-/** Liveness (the process answers) and readiness (Redis answers and every model has a live worker). */
+/** A readiness probe right after start waits this long for connections being made. */
+const CONNECT_WAIT_MS = 1000;
+
+/**
+ * Liveness (the process answers) and readiness: every Redis connection of the process is up,
+ * Redis answers, and every model has a live worker.
+ */
 export const healthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { registry }) => {
   app.get('/healthz', {
     config: { public: true },
@@ -13,15 +19,17 @@ export const healthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { registr
 
   app.get('/readyz', {
     config: { public: true },
-    schema: { summary: 'Readiness: Redis answers and each model has a worker heartbeat', tags: ['health'], response: { 200: healthSchema, 503: healthSchema } },
+    schema: { summary: 'Readiness: every Redis connection is up and each model has a worker heartbeat', tags: ['health'], response: { 200: healthSchema, 503: healthSchema } },
     handler: async (_request, reply): Promise<HealthBody> => {
-      const reasons: string[] = [];
-      try {
-        await registry.ping();
-        const counts = await Promise.all(registry.modelIds.map(async (id) => [id, (await registry.liveWorkers(id)).length] as const));
-        for (const [id, workers] of counts) if (workers === 0) reasons.push(`no live worker for model ${id}`);
-      } catch (error) {
-        reasons.push(`redis: ${(error as Error).message}`);
+      const reasons = (await registry.disconnected(CONNECT_WAIT_MS)).map((name) => `redis: the ${name} connection is down`);
+      if (reasons.length === 0) {
+        try {
+          await registry.ping();
+          const counts = await Promise.all(registry.modelIds.map(async (id) => [id, (await registry.liveWorkers(id)).length] as const));
+          for (const [id, workers] of counts) if (workers === 0) reasons.push(`no live worker for model ${id}`);
+        } catch (error) {
+          reasons.push(`redis: ${(error as Error).message}`);
+        }
       }
       if (reasons.length === 0) return { status: 'ready' };
       reply.status(503);

@@ -10,7 +10,7 @@ import { loadConfig } from '@rerank-pool/config';
 import type { Config } from '@rerank-pool/config';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { BatchLineSettler } from '@rerank-pool/batches';
-import { checkDeadline, deleteKeysWithPrefix, queueNameForModel, redisOptionsFromUrl } from '@rerank-pool/queue';
+import { checkDeadline, deleteKeysWithPrefix, queueNameForModel, redisOptionsFromUrl, toJobFailure } from '@rerank-pool/queue';
 import { buildApi } from '../../src/index.js';
 
 export const MODEL = 'test-org/tiny-reranker';
@@ -101,7 +101,11 @@ export function startFixedScoreConsumer(
   const worker = new Worker<RerankJobData>(
     queueNameForModel(model),
     settler.wrap(async (job) => {
-      checkDeadline(job.data, job.id);
+      try {
+        checkDeadline(job.data, job.id);
+      } catch (error) {
+        throw toJobFailure(error);
+      }
       return process(job.data);
     }),
     { connection, prefix, concurrency: 4 },

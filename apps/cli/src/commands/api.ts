@@ -1,4 +1,4 @@
-import { startApi } from '@rerank-pool/api';
+import { API_STOP_BOUND_MS, startApi } from '@rerank-pool/api';
 import { loadConfig } from '@rerank-pool/config';
 import { parseCommandArgs } from '../args.js';
 import { startProcessTracing } from '../process-tracing.js';
@@ -14,6 +14,6 @@ export async function api(argv: string[]): Promise<number> {
   await onShutdown(async () => {
     await app.close();
     await tracing.shutdown();
-  });
+  }, { boundMs: API_STOP_BOUND_MS });
   return 0;
 }

@@ -1,6 +1,6 @@
-import { startApi } from '@rerank-pool/api';
+import { API_STOP_BOUND_MS, startApi } from '@rerank-pool/api';
 import { loadConfig } from '@rerank-pool/config';
-import { RerankWorker } from '@rerank-pool/worker';
+import { RerankWorker, workerStopBoundMs } from '@rerank-pool/worker';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
 import { defaultModel } from '../default-model.js';
 import { ensureRedis } from '../local-redis.js';
@@ -56,7 +56,7 @@ export async function dev(argv: string[]): Promise<number> {
       await worker!.close();
       await redis.stop();
       await tracing.shutdown();
-    });
+    }, { boundMs: API_STOP_BOUND_MS + workerStopBoundMs(config.workerDrainMs) });
   } catch (error) {
     await worker?.close();
     await redis.stop();

@@ -1,5 +1,5 @@
 import { loadConfig } from '@rerank-pool/config';
-import { RerankWorker } from '@rerank-pool/worker';
+import { RerankWorker, workerStopBoundMs } from '@rerank-pool/worker';
 import { parseCommandArgs } from '../args.js';
 import { startProcessTracing } from '../process-tracing.js';
 import { onShutdown } from '../shutdown.js';
@@ -10,10 +10,10 @@ export async function worker(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('worker', argv, { model: { type: 'string', multiple: true } });
   const config = loadConfig();
   const tracing = await startProcessTracing(config, 'rerank-pool-worker');
-  const running = await RerankWorker.start({ config, models: values.model, metricsPort: config.metricsPort });
+  const running = await RerankWorker.start({ config, models: values.model, metricsPort: config.metricsPort, drainTimeoutMs: config.workerDrainMs });
   await onShutdown(async () => {
     await running.close();
     await tracing.shutdown();
-  });
+  }, { boundMs: workerStopBoundMs(config.workerDrainMs) });
   return 0;
 }

@@ -45,6 +45,13 @@ export class RerankMetrics {
   readonly tokens: Counter<'model'>;
   /** Failures by error code: API responses >= 400 and failed job attempts in workers. */
   readonly errors: Counter<'code'>;
+  /** Worker: jobs found abandoned by a worker that stopped renewing its lock, and run again. */
+  readonly jobsStalled: Counter<'model'>;
+  /**
+   * Worker: results computed but not recorded because the worker had lost the job's lock (Redis
+   * outage, stalled event loop); the job runs again elsewhere. Batch lines are recorded anyway.
+   */
+  readonly resultsDiscarded: Counter<'model'>;
   private readonly queueJobs: Gauge<'model' | 'state'>;
   private readonly pendingJobs: Gauge<'model' | 'priority'>;
   private readonly queueSampleErrors: Counter;
@@ -106,6 +113,18 @@ export class RerankMetrics {
     this.pairs = new Counter({ name: 'rerank_pairs_total', help: '(query, document) pairs scored', labelNames: ['model'], registers });
     this.tokens = new Counter({ name: 'rerank_tokens_total', help: 'Real (unpadded) tokens scored', labelNames: ['model'], registers });
     this.errors = new Counter({ name: 'rerank_errors_total', help: 'Errors by code (API responses and failed job attempts)', labelNames: ['code'], registers });
+    this.jobsStalled = new Counter({
+      name: 'rerank_jobs_stalled_total',
+      help: 'Jobs whose worker stopped renewing their lock (crash, outage), moved back to the queue',
+      labelNames: ['model'],
+      registers,
+    });
+    this.resultsDiscarded = new Counter({
+      name: 'rerank_results_discarded_total',
+      help: 'Results a worker computed after losing the job lock, not recorded; the job runs again',
+      labelNames: ['model'],
+      registers,
+    });
 
     const sample = () => this.sampleQueues();
     this.queueJobs = new Gauge({
