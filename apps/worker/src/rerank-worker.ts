@@ -9,6 +9,7 @@ import { closeRedis, isRedisUnreachable, publishHeartbeat, queueNameForModel, re
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
+import { LostResults } from './lost-results.js';
 import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
 
 /** After the drain timeout, how long handing active jobs back may take before a forced close. */
@@ -41,10 +42,6 @@ function logConnectionState(redis: Redis, logger: WorkerLogger): void {
   });
 }
 
-/** BullMQ's answer to completing or failing a job whose lock this worker no longer holds. */
-function isLostLock(error: Error): boolean {
-  return error.message.startsWith('Missing lock for job');
-}
 
 /** Everything one served model owns inside a worker process. */
 interface ServedModel {
@@ -129,9 +126,14 @@ export class RerankWorker {
         });
         batcher.on('batch', (stats) => metrics.observeBatch(resolved.id, stats));
         const scorer = new JobScorer(pool, batcher, { metrics, logger });
+        const lost = new LostResults();
         const consumer = new Worker<RerankJobData, RerankJobResult | BatchLineReceipt>(
           queueNameForModel(resolved.id),
-          settler.wrap((job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => scorer.process(job, token, signal)),
+          settler.wrap(async (job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => {
+            const result = await scorer.process(job, token, signal);
+            lost.returnedResult(job.id!);
+            return result;
+          }),
           {
             connection,
             prefix: config.queuePrefix,
@@ -143,17 +145,18 @@ export class RerankWorker {
             ...workerLockOptions(config.workerLockMs),
           },
         );
+        consumer.on('completed', (job) => lost.recorded(job.id!));
         consumer.on('error', (error) => {
           // BullMQ reports every failed reconnect; the outage itself is logged once, above.
           if (isRedisUnreachable(error)) return;
-          if (!isLostLock(error)) {
+          if (lost.isLoss(error)) {
+            // The job is back in the queue (or soon will be) and runs again: nothing is lost but
+            // the work, and an operator should see how often that happens.
+            metrics.resultsDiscarded.inc({ model: resolved.id });
+            logger.warn('result discarded: the job lock was lost before it could be recorded; the job runs again', { model: resolved.id, err: error.message });
+          } else if (!LostResults.isLockError(error)) {
             logger.error('queue consumer error', { model: resolved.id, err: error.message });
-            return;
           }
-          // The job is back in the queue (or soon will be) and runs again: nothing is lost, but
-          // the work was, and an operator should see how often.
-          metrics.resultsDiscarded.inc({ model: resolved.id });
-          logger.warn('result discarded: the job lock was lost before it could be recorded; the job runs again', { model: resolved.id, err: error.message });
         });
         // Failed attempts are logged by the scorer, inside the job's span; a stall happens outside it.
         consumer.on('stalled', (jobId) => {
