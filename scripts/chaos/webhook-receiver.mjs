@@ -1,0 +1,146 @@
+// The run's webhook receiver: a node:http server on 127.0.0.1 that verifies each delivery per
+// the Standard Webhooks spec (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the
+// `standardwebhooks` package, and counts deliveries by webhook-id.
+//
+// Deliveries signed the service's older way (`x-rerankpool-signature: sha256=<hex HMAC of the
+// body>`, no webhook-id) are verified that way, keyed by the job id in the body, and counted
+// apart (`scheme.legacy`), so the run means something before and after the change of scheme.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import { Webhook } from 'standardwebhooks';
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** `whsec_` + base64 of 32 random bytes: the Standard Webhooks secret format. */
+export function newWebhookSecret(randomBytes) {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+function legacySignatureValid(body, header, secret) {
+  if (typeof header !== 'string') return false;
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
+  const given = Buffer.from(header);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The job's status body inside a delivery: the body itself, or its `data` (an event envelope). */
+function jobStatusOf(payload) {
+  if (payload && typeof payload === 'object' && payload.data && typeof payload.data === 'object' && typeof payload.data.id === 'string') return payload.data;
+  return payload;
+}
+
+export class WebhookReceiver {
+  constructor({ secret }) {
+    this.secret = secret;
+    this.webhook = new Webhook(secret);
+    /** By webhook id (or `legacy:<job id>`): {jobId, deliveries, first, statuses, results[]}. */
+    this.messages = new Map();
+    this.deliveries = 0;
+    this.badSignature = 0;
+    this.malformed = 0;
+    this.scheme = { standard: 0, legacy: 0 };
+    this.badExamples = [];
+  }
+
+  async start() {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+    await new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', resolve);
+    });
+    this.port = this.server.address().port;
+    this.url = `http://127.0.0.1:${this.port}/hooks`;
+    return this;
+  }
+
+  async stop() {
+    if (!this.server) return;
+    this.server.closeAllConnections?.();
+    await new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  handle(req, res) {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('error', () => undefined);
+    req.on('end', () => {
+      const answer = (status) => {
+        res.writeHead(status, { 'content-type': 'text/plain' });
+        res.end();
+      };
+      if (req.method !== 'POST' || size > MAX_BODY_BYTES) return answer(400);
+      this.deliveries++;
+      const body = Buffer.concat(chunks).toString('utf8');
+      const arrivedAt = Date.now();
+      let key;
+      let payload;
+      const id = req.headers['webhook-id'];
+      if (typeof id === 'string') {
+        try {
+          payload = this.webhook.verify(body, {
+            'webhook-id': id,
+            'webhook-timestamp': String(req.headers['webhook-timestamp'] ?? ''),
+            'webhook-signature': String(req.headers['webhook-signature'] ?? ''),
+          });
+        } catch (error) {
+          return this.reject(res, `${id}: ${error.message}`);
+        }
+        this.scheme.standard++;
+        key = id;
+      } else if (req.headers['x-rerankpool-signature'] !== undefined) {
+        if (!legacySignatureValid(body, req.headers['x-rerankpool-signature'], this.secret)) return this.reject(res, 'legacy signature does not match');
+        try {
+          payload = JSON.parse(body);
+        } catch {
+          this.malformed++;
+          return answer(400);
+        }
+        this.scheme.legacy++;
+        key = `legacy:${jobStatusOf(payload)?.id}`;
+      } else {
+        return this.reject(res, 'no signature headers');
+      }
+      const status = jobStatusOf(payload);
+      if (!status || typeof status.id !== 'string') {
+        this.malformed++;
+        return answer(400);
+      }
+      let message = this.messages.get(key);
+      if (!message) {
+        message = { jobId: status.id, deliveries: 0, first: arrivedAt, statuses: [], results: [] };
+        this.messages.set(key, message);
+      }
+      message.deliveries++;
+      message.statuses.push(status.status);
+      if (status.status === 'completed') message.results.push(status.result?.results);
+      answer(200);
+    });
+  }
+
+  reject(res, reason) {
+    this.badSignature++;
+    if (this.badExamples.length < 3) this.badExamples.push(reason);
+    res.writeHead(401, { 'content-type': 'text/plain' });
+    res.end();
+  }
+
+  /** Messages grouped by job id: one job should have exactly one message (event) id. */
+  byJob() {
+    const jobs = new Map();
+    for (const [key, message] of this.messages) {
+      let entry = jobs.get(message.jobId);
+      if (!entry) jobs.set(message.jobId, (entry = { ids: [], deliveries: 0, first: message.first, statuses: [], results: [] }));
+      entry.ids.push(key);
+      entry.deliveries += message.deliveries;
+      entry.first = Math.min(entry.first, message.first);
+      entry.statuses.push(...message.statuses);
+      entry.results.push(...message.results);
+    }
+    return jobs;
+  }
+}
