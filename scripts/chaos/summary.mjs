@@ -86,7 +86,6 @@ function webhooksReport(asyncLoad, receiver, byJob) {
     bad_signature: receiver.badSignature,
     ...(receiver.badExamples.length > 0 && { bad_signature_examples: receiver.badExamples }),
     malformed: receiver.malformed,
-    scheme: receiver.scheme,
     delay_after_finish: delays.length > 0 ? { p50_s: seconds(percentile(delays, 50)), p95_s: seconds(percentile(delays, 95)), max_s: seconds(delays[delays.length - 1]) } : null,
   };
 }
@@ -131,7 +130,6 @@ export function buildSummary({ config, timeline, faults, syncLoad, asyncLoad, re
   for (const f of faultReports) if (!f.recovered) notes.push(`${f.name} did not recover within its window`);
   if (webhooks?.duplicated) notes.push(`${webhooks.duplicated} webhook redeliveries (same id; allowed: at least once)`);
   if (webhooks?.jobs_with_several_ids) notes.push(`${webhooks.jobs_with_several_ids} jobs delivered under several webhook ids`);
-  if (webhooks?.scheme.legacy) notes.push(`${webhooks.scheme.legacy} deliveries used the old x-rerankpool-* headers, not Standard Webhooks`);
   if (jobs?.not_accepted) notes.push(`${jobs.not_accepted} submissions never accepted (not counted as lost)`);
 
   const baseline = timeline.get('baseline');

@@ -1,11 +1,6 @@
 // The run's webhook receiver: a node:http server on 127.0.0.1 that verifies each delivery per
 // the Standard Webhooks spec (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the
 // `standardwebhooks` package, and counts deliveries by webhook-id.
-//
-// Deliveries signed the service's older way (`x-rerankpool-signature: sha256=<hex HMAC of the
-// body>`, no webhook-id) are verified that way, keyed by the job id in the body, and counted
-// apart (`scheme.legacy`), so the run means something before and after the change of scheme.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 
@@ -16,13 +11,6 @@ export function newWebhookSecret(randomBytes) {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
-function legacySignatureValid(body, header, secret) {
-  if (typeof header !== 'string') return false;
-  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
-  const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
 /** The job's status body inside a delivery: the body itself, or its `data` (an event envelope). */
 function jobStatusOf(payload) {
   if (payload && typeof payload === 'object' && payload.data && typeof payload.data === 'object' && typeof payload.data.id === 'string') return payload.data;
@@ -31,14 +19,12 @@ function jobStatusOf(payload) {
 
 export class WebhookReceiver {
   constructor({ secret }) {
-    this.secret = secret;
     this.webhook = new Webhook(secret);
-    /** By webhook id (or `legacy:<job id>`): {jobId, deliveries, first, statuses, results[]}. */
+    /** By webhook id: {jobId, deliveries, first, statuses, results[]}. */
     this.messages = new Map();
     this.deliveries = 0;
     this.badSignature = 0;
     this.malformed = 0;
-    this.scheme = { standard: 0, legacy: 0 };
     this.badExamples = [];
   }
 
@@ -77,33 +63,17 @@ export class WebhookReceiver {
       this.deliveries++;
       const body = Buffer.concat(chunks).toString('utf8');
       const arrivedAt = Date.now();
-      let key;
+      const key = req.headers['webhook-id'];
+      if (typeof key !== 'string') return this.reject(res, 'no webhook-id header');
       let payload;
-      const id = req.headers['webhook-id'];
-      if (typeof id === 'string') {
-        try {
-          payload = this.webhook.verify(body, {
-            'webhook-id': id,
-            'webhook-timestamp': String(req.headers['webhook-timestamp'] ?? ''),
-            'webhook-signature': String(req.headers['webhook-signature'] ?? ''),
-          });
-        } catch (error) {
-          return this.reject(res, `${id}: ${error.message}`);
-        }
-        this.scheme.standard++;
-        key = id;
-      } else if (req.headers['x-rerankpool-signature'] !== undefined) {
-        if (!legacySignatureValid(body, req.headers['x-rerankpool-signature'], this.secret)) return this.reject(res, 'legacy signature does not match');
-        try {
-          payload = JSON.parse(body);
-        } catch {
-          this.malformed++;
-          return answer(400);
-        }
-        this.scheme.legacy++;
-        key = `legacy:${jobStatusOf(payload)?.id}`;
-      } else {
-        return this.reject(res, 'no signature headers');
+      try {
+        payload = this.webhook.verify(body, {
+          'webhook-id': key,
+          'webhook-timestamp': String(req.headers['webhook-timestamp'] ?? ''),
+          'webhook-signature': String(req.headers['webhook-signature'] ?? ''),
+        });
+      } catch (error) {
+        return this.reject(res, `${key}: ${error.message}`);
       }
       const status = jobStatusOf(payload);
       if (!status || typeof status.id !== 'string') {
