@@ -2,9 +2,10 @@ import { SpanKind } from '@opentelemetry/api';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
-import { beforeTimeout } from '@rerank-pool/queue';
+import { beforeTimeout, CallbackTargetPolicy } from '@rerank-pool/queue';
 import type { EnqueueOptions, EnqueueResult, RerankQueue } from '@rerank-pool/queue';
 import { injectTraceCarrier, withSpan } from '@rerank-pool/telemetry';
+import { checkCallbackUrl } from './callback-url.js';
 import type { ModelRegistry } from './model-registry.js';
 import type { RerankInput } from './rerank-input.js';
 
@@ -24,10 +25,14 @@ const RETRY_AFTER_SECONDS = 1;
  * bad request never reaches a worker.
  */
 export class RerankService {
+  private readonly callbackTargets: CallbackTargetPolicy;
+
   constructor(
     private readonly registry: ModelRegistry,
     private readonly config: Config,
-  ) {}
+  ) {
+    this.callbackTargets = new CallbackTargetPolicy({ allowedHosts: config.webhookAllowedHosts });
+  }
 
   /** Admission, enqueue and the wait for the result, all within the request's timeout. */
   async rerank(input: RerankInput, tenant: string, trace?: Record<string, string>): Promise<SyncRerankOutcome> {
@@ -46,6 +51,7 @@ export class RerankService {
     }
     const submitting = (async () => {
       const { queue, data } = await this.admit(input, tenant, trace);
+      if (input.callbackUrl !== undefined) await checkCallbackUrl(this.callbackTargets, input.callbackUrl);
       return this.enqueue(queue, { ...data, reportProgress: true }, { idempotencyKey });
     })();
     const { requestTimeoutMs } = this.config;

@@ -23,7 +23,8 @@ describe('when clients call the API served by a real worker', () => {
 
   beforeAll(async () => {
     service = await startInProcessService(
-      { POOL_THREADS: '2', WORKER_CONCURRENCY: '16', MAX_BATCH_WAIT_MS: '10', WEBHOOK_SECRET: SECRET },
+      // The webhook receiver below listens on loopback: allowed explicitly, as an operator would.
+      { POOL_THREADS: '2', WORKER_CONCURRENCY: '16', MAX_BATCH_WAIT_MS: '10', WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
       21,
     );
     ({ worker, local, base } = service);

@@ -195,7 +195,7 @@ export class RerankWorker {
 
     let dispatcher: WebhookDispatcher | undefined;
     if (config.webhookSecret) {
-      dispatcher = new WebhookDispatcher({ connection, secret: config.webhookSecret, prefix: config.queuePrefix, lockDurationMs: config.workerLockMs });
+      dispatcher = new WebhookDispatcher({ connection, secret: config.webhookSecret, prefix: config.queuePrefix, lockDurationMs: config.workerLockMs, allowedHosts: config.webhookAllowedHosts });
       dispatcher.on('error', (error) => logger.warn('webhook delivery', { err: error.message }));
       dispatcher.start();
     }

@@ -1,7 +1,7 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookSecret } from './parsers.js';
+import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookAllowedHosts, webhookSecret } from './parsers.js';
 import type { Parser } from './parsers.js';
 import { REDACTED, redactRedisUrl } from './secret-text.js';
 import { WORKER_DRAIN_MS } from './worker-drain.js';
@@ -145,6 +145,11 @@ export const configSchema = {
     doc: 'Standard Webhooks signing secret, whsec_ and the base64 of 24 to 64 random bytes (whsec_$(openssl rand -base64 32)); callback_url is refused without it',
     redact: () => REDACTED,
     parse: webhookSecret,
+  }),
+  webhookAllowedHosts: optional({
+    env: 'WEBHOOK_ALLOWED_HOSTS',
+    doc: "Webhook receivers inside the operator's network that callback_url may name anyway: comma list of host names, IP addresses and CIDR ranges (hooks.internal,10.1.0.0/16); other loopback, private, link-local and cloud-metadata targets are refused",
+    parse: webhookAllowedHosts,
   }),
   jobRetentionSeconds: withDefault({
     env: 'JOB_RETENTION_SECONDS',

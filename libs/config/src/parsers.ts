@@ -1,4 +1,5 @@
 import { parseLocationUrl } from '@rerank-pool/object-store/url';
+import { parseAllowedHosts } from '@rerank-pool/queue/callback-target-policy';
 
 /**
  * Parsers turn one raw env value into a typed value or throw a message that completes
@@ -82,6 +83,20 @@ export function commaList(raw: string): string[] {
   const items = raw.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new ParseProblem(`must be a comma-separated list without empty entries, got ${shown(raw)}`);
   return items;
+}
+
+/**
+ * Webhook receivers inside the operator's network: host names, IP addresses and CIDR ranges, read
+ * by the same parser the API's check and the dispatcher use.
+ */
+export function webhookAllowedHosts(raw: string): string[] {
+  const entries = commaList(raw);
+  try {
+    parseAllowedHosts(entries);
+  } catch (error) {
+    throw new ParseProblem(`must be a comma list of host names, IP addresses and CIDR ranges; ${(error as Error).message}`);
+  }
+  return entries;
 }
 
 const WEBHOOK_SECRET_PREFIX = 'whsec_';

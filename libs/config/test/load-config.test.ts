@@ -74,3 +74,30 @@ describe('when WEBHOOK_SECRET is given', () => {
     expect(message).not.toContain(secret.replace(/^whsec_/, ''));
   });
 });
+
+describe('when WEBHOOK_ALLOWED_HOSTS is given', () => {
+  it('should keep the listed host names, IP addresses and CIDR ranges, trimmed', () => {
+    const config = loadConfig({ WEBHOOK_ALLOWED_HOSTS: ' hooks.internal , 127.0.0.1,[::1], 10.1.0.0/16,fd00::/8 ' });
+    expect(config.webhookAllowedHosts).toEqual(['hooks.internal', '127.0.0.1', '[::1]', '10.1.0.0/16', 'fd00::/8']);
+    expect(loadConfig({}).webhookAllowedHosts).toBeUndefined();
+  });
+
+  it.each([
+    { value: '127.0.0.1,10.0.0.0/33', problem: '"10.0.0.0/33" (entry 2) is not a CIDR range such as 10.0.0.0/8 or fd00::/8' },
+    { value: '2130706433', problem: '"2130706433" (entry 1) is a short or numeric form of 127.0.0.1; write 127.0.0.1' },
+    { value: 'http://hooks.internal', problem: '"http://hooks.internal" (entry 1) is not a bare host name (no scheme, port, path or user)' },
+    { value: '*.internal', problem: '"*.internal" (entry 1) has a wildcard' },
+    { value: 'a,,b', problem: 'must be a comma-separated list without empty entries' },
+  ])('should refuse $value, naming the variable and the entry', ({ value, problem }) => {
+    let error: unknown;
+    try {
+      loadConfig({ WEBHOOK_ALLOWED_HOSTS: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const [message] = (error as ConfigError).problems;
+    expect(message).toMatch(/^WEBHOOK_ALLOWED_HOSTS must be a comma/);
+    expect(message).toContain(problem);
+  });
+});

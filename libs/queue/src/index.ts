@@ -20,6 +20,10 @@ export type { WebhookDispatcherOptions, WebhookDispatcherEvents } from './webhoo
 export { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 export type { WebhookJobData } from './webhook-job.js';
 export { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
+export { CallbackTargetPolicy } from './callback-target-policy.js';
+export type { CallbackTargetPolicyOptions, HostLookup } from './callback-target-policy.js';
+export { CallbackTargetError } from './callback-target-error.js';
+export type { CallbackTargetErrorCode } from './callback-target-error.js';
 export type { WebhookToSign } from './webhook-signature.js';
 export { deleteKeysWithPrefix } from './delete-prefix.js';
 export { closeQueue } from './close-queue.js';

@@ -3,6 +3,8 @@ import { Queue, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
+import { fetch } from 'undici';
+import type { Agent } from 'undici';
 import { Errors } from '@rerank-pool/contracts';
 import { readJobStatus } from './job-status.js';
 import { toJobStatusBody } from './job-status-body.js';
@@ -10,6 +12,10 @@ import { WEBHOOK_HEADERS, signWebhook, webhookSigningKey } from './webhook-signa
 import { WEBHOOK_QUEUE_NAME, webhookMessageId } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeQueue } from './close-queue.js';
+import { callbackAgent } from './callback-agent.js';
+import { CallbackTargetError } from './callback-target-error.js';
+import { CallbackTargetPolicy, systemLookup } from './callback-target-policy.js';
+import type { HostLookup } from './callback-target-policy.js';
 import { workerLockOptions } from './worker-lock-options.js';
 import { withoutUndefined } from './without-undefined.js';
 
@@ -29,9 +35,17 @@ export interface WebhookDispatcherOptions {
    * 1.3 times this. Default 6000 ms.
    */
   lockDurationMs?: number;
+  /**
+   * Receivers inside the operator's network that deliveries may reach (WEBHOOK_ALLOWED_HOSTS): host
+   * names, IP addresses, CIDR ranges. Every other loopback, private, link-local, metadata... address
+   * is refused at connect time (see `CallbackTargetPolicy`). Default none.
+   */
+  allowedHosts?: readonly string[];
+  /** Resolves callback host names to all their addresses. Default the system resolver (`dns.lookup`). */
+  lookup?: HostLookup;
 }
 
-const DEFAULTS = { prefix: 'rerank-pool', concurrency: 8, requestTimeoutMs: 10_000, lockDurationMs: 6000 };
+const DEFAULTS = { prefix: 'rerank-pool', concurrency: 8, requestTimeoutMs: 10_000, lockDurationMs: 6000, allowedHosts: [], lookup: systemLookup };
 
 export interface WebhookDispatcherEvents {
   /** A background error (e.g. Redis connection); as with any EventEmitter, listen for it. */
@@ -43,12 +57,13 @@ export interface WebhookDispatcherEvents {
 /**
  * Delivers job outcomes to `callback_url`s. Enqueueing happens in `RerankQueue` (a webhook job is
  * the flow parent of its rerank job); this class only runs the deliveries, in whichever process
- * calls `start()`. Attempts and backoff are the webhook job's options; a non-2xx answer or a
- * timeout is a failed attempt.
+ * calls `start()`. Attempts and backoff are the webhook job's options; a non-2xx answer (a 3xx
+ * too: redirects are not followed), a timeout or a refused address is a failed attempt.
  */
 export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   private readonly options: Required<WebhookDispatcherOptions>;
   private readonly queues = new Map<string, Queue>();
+  private readonly agent: Agent;
   private worker?: Worker<WebhookJobData>;
   private redis?: Redis;
   private closing?: Promise<void>;
@@ -65,6 +80,8 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
     if (!Number.isInteger(this.options.lockDurationMs) || this.options.lockDurationMs < 1) {
       throw new TypeError(`lockDurationMs must be a positive integer, got ${this.options.lockDurationMs}`);
     }
+    const { allowedHosts, lookup } = this.options;
+    this.agent = callbackAgent(new CallbackTargetPolicy({ allowedHosts, lookup }));
   }
 
   start(): void {
@@ -87,6 +104,7 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
     this.closing ??= (async () => {
       await this.worker?.close();
       await Promise.allSettled([...this.queues.values()].map((queue) => closeQueue(queue)));
+      await this.agent.close().catch(() => undefined);
       await this.redis?.quit().catch(() => this.redis?.disconnect());
     })();
     return this.closing;
@@ -99,6 +117,7 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
     // replays, so a retry hours later must still pass.
     const timestamp = Math.floor(Date.now() / 1000);
     const response = await fetch(job.data.callbackUrl, {
+      dispatcher: this.agent,
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -110,9 +129,15 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
       body,
       redirect: 'manual',
       signal: AbortSignal.timeout(this.options.requestTimeoutMs),
+    }).catch((error: unknown) => {
+      // fetch wraps connect failures in 'fetch failed'; a refused address should say why.
+      throw error instanceof Error && error.cause instanceof CallbackTargetError ? error.cause : error;
     });
     await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new Error(`${job.data.callbackUrl} answered ${response.status}`);
+    if (!response.ok) {
+      const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed)' : '';
+      throw new Error(`${job.data.callbackUrl} answered ${response.status}${redirect}`);
+    }
   }
 
   private async firstBody(job: Job<WebhookJobData>): Promise<string> {

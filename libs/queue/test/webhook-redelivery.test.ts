@@ -24,6 +24,7 @@ const dispatcher = new WebhookDispatcher({
   prefix: process.env.PREFIX,
   secret: process.env.SECRET,
   lockDurationMs: Number(process.env.LOCK_MS),
+  allowedHosts: ['127.0.0.1'],
 });
 dispatcher.on('error', () => {});
 dispatcher.start();
@@ -99,7 +100,7 @@ describe('when the dispatcher delivering a webhook dies mid-request', () => {
     // Orphaned: still active, its lock no longer renewed by anyone.
     expect(await webhooks.getActiveCount()).toBe(1);
 
-    survivor = new WebhookDispatcher({ connection, prefix, secret, lockDurationMs: LOCK_MS });
+    survivor = new WebhookDispatcher({ connection, prefix, secret, lockDurationMs: LOCK_MS, allowedHosts: ['127.0.0.1'] });
     survivor.on('error', (error) => {
       throw error;
     });

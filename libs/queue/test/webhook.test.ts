@@ -13,7 +13,8 @@ const prefix = uniquePrefix();
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 // A second apart at least, so the retry's timestamp (whole seconds) must differ from the first.
 const queue = new RerankQueue('org/tiny', { connection, prefix, webhookBackoffMs: 1000 });
-const dispatcher = new WebhookDispatcher({ connection, prefix, secret });
+// The receiver listens on loopback, which only an explicit allow-list entry lets deliveries reach.
+const dispatcher = new WebhookDispatcher({ connection, prefix, secret, allowedHosts: ['127.0.0.1'] });
 
 interface Delivery {
   headers: IncomingHttpHeaders;
