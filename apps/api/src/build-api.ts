@@ -13,6 +13,7 @@ import { installHttpTracing } from './http-tracing.js';
 import { ModelRegistry } from './model-registry.js';
 import { RerankService } from './rerank-service.js';
 import { requestIdFor } from './request-id.js';
+import { installTenantRateLimit } from './tenant-rate-limit.js';
 import type { RouteDeps } from './route-deps.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { batchRoutes } from './routes/batch-routes.js';
@@ -61,6 +62,8 @@ export async function buildApi({ config, models, logger, logDestination, metrics
   app.addHook('onRequest', async (request) => {
     if (!request.routeOptions.config.public) request.tenant = authenticate(request.headers.authorization);
   });
+  // After the auth hook, before the routes: its check is keyed by request.tenant.
+  await installTenantRateLimit(app, config, registry);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request) => {
     throw Errors.notFound(`no route ${request.method} ${request.url}`);

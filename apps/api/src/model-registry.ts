@@ -26,7 +26,10 @@ export class ModelRegistry {
     this.prefix = config.queuePrefix;
     this.modelIds = [...new Set(modelRefs.map(modelIdFromRef))];
     for (const id of this.modelIds) {
-      this.queues.set(id, new RerankQueue(id, { connection, prefix: this.prefix, retentionSeconds: config.jobRetentionSeconds }));
+      this.queues.set(
+        id,
+        new RerankQueue(id, { connection, prefix: this.prefix, retentionSeconds: config.jobRetentionSeconds, tenantMaxQueuedJobs: config.tenantMaxQueuedJobs }),
+      );
     }
     this.redis = new Redis(requestRedisOptions(connection));
     // ioredis reconnects by itself; a failing command reaches the request that issued it.

@@ -34,13 +34,17 @@ export class RerankService {
     this.callbackTargets = new CallbackTargetPolicy({ allowedHosts: config.webhookAllowedHosts });
   }
 
-  /** Admission, enqueue and the wait for the result, all within the request's timeout. */
-  async rerank(input: RerankInput, tenant: string, trace?: Record<string, string>): Promise<SyncRerankOutcome> {
+  /**
+   * Admission, enqueue and the wait for the result, all within the request's timeout. `clientGone`
+   * aborts when the client disconnects: its job is then cancelled, removed if still queued and
+   * stopped by its worker if running (`RerankQueue.submitAndWait`).
+   */
+  async rerank(input: RerankInput, tenant: string, trace?: Record<string, string>, clientGone?: AbortSignal): Promise<SyncRerankOutcome> {
     const started = performance.now();
     const startedAt = Date.now();
     const timeoutMs = input.timeoutMs ?? this.config.requestTimeoutMs;
     const { queue, data } = await beforeTimeout(this.admit(input, tenant, trace, timeoutMs), timeoutMs, () => Errors.requestTimeout(timeoutMs, 'in admission'));
-    const { jobId, result } = await queue.submitAndWait(() => this.enqueue(queue, data), data.documents.length, timeoutMs, startedAt);
+    const { jobId, result } = await queue.submitAndWait(() => this.enqueue(queue, data), data.documents.length, timeoutMs, startedAt, clientGone);
     return { jobId, result, totalMs: performance.now() - started };
   }
 

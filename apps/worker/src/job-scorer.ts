@@ -1,10 +1,10 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import { WaitingError, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { DynamicBatcher } from '@rerank-pool/batcher';
-import { Errors, isRerankPoolError, parseRerankJobData, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
+import { encodeJobFailure, Errors, isRerankPoolError, parseRerankJobData, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
 import { InferencePool, ModelRuntimeError, rawScore, relevanceScore, type PackedPairs } from '@rerank-pool/model-runtime';
-import { checkDeadline, toJobFailure } from '@rerank-pool/queue';
+import { checkDeadline, isCancelRequest, toJobFailure } from '@rerank-pool/queue';
 import { extractTraceContext, recordingSpanContext, withSpan } from '@rerank-pool/telemetry';
 import type { RerankMetrics } from '@rerank-pool/telemetry';
 import type { WorkerLogger } from './worker-options.js';
@@ -41,8 +41,11 @@ export class JobScorer {
   ) {}
 
   /**
-   * BullMQ's processor. An abort (`Worker.cancelAllJobs`, used by a drain that ran out of time)
-   * hands the job back to its queue untouched: no attempt spent, at once free for another worker.
+   * BullMQ's processor. An abort means one of two things, told apart by its reason:
+   * - a cancellation request (`CANCEL_REQUESTED`: the job's synchronous client went away): the
+   *   job's rows not yet batched leave the batcher and the job ends `cancelled`, final, unretried;
+   * - anything else (`Worker.cancelAllJobs`, used by a drain that ran out of time): the job goes
+   *   back to its queue untouched, no attempt spent, at once free for another worker.
    */
   async process(job: Job<RerankJobData>, token?: string, signal?: AbortSignal): Promise<RerankJobResult> {
     this.running++;
@@ -81,6 +84,10 @@ export class JobScorer {
         (span) => this.score(job, span, started, queueMs, signal),
       );
     } catch (error) {
+      if (signal?.aborted && isCancelRequest(signal.reason)) {
+        this.observers.logger.info('job cancelled', { model: this.pool.model.id, jobId: job.id });
+        throw new UnrecoverableError(encodeJobFailure(Errors.clientGone(job.id)));
+      }
       if (signal?.aborted && token !== undefined) {
         await job.moveToWait(token);
         throw new WaitingError(`job ${job.id} handed back: ${String(signal.reason)}`);
@@ -127,7 +134,7 @@ export class JobScorer {
         timings: { queueMs, inferenceMs: Date.now() - started },
       };
     } catch (error) {
-      // A job handed back on shutdown did not fail: `process` requeues it, nothing to count.
+      // A job handed back on shutdown or cancelled did not fail: `process` settles it, nothing to count.
       if (signal?.aborted) throw error;
       const failure = translate(error);
       const code = isRerankPoolError(failure) ? failure.code : 'internal';

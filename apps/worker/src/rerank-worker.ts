@@ -5,7 +5,7 @@ import { BatchLineSettler, type BatchLineReceipt } from '@rerank-pool/batches';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
-import { closeRedis, isRedisUnreachable, publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
+import { CANCEL_REQUESTED, CancelRequestListener, closeRedis, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
@@ -62,6 +62,7 @@ export class RerankWorker {
   private readonly models: ServedModel[];
   private readonly redis: Redis;
   private readonly dispatcher?: WebhookDispatcher;
+  private readonly cancels: CancelRequestListener;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly logger: WorkerLogger;
   private readonly drainTimeoutMs: number;
@@ -75,6 +76,7 @@ export class RerankWorker {
     models: ServedModel[];
     redis: Redis;
     dispatcher?: WebhookDispatcher;
+    cancels: CancelRequestListener;
     heartbeat: NodeJS.Timeout;
     logger: WorkerLogger;
     drainTimeoutMs: number;
@@ -85,6 +87,7 @@ export class RerankWorker {
     this.models = args.models;
     this.redis = args.redis;
     this.dispatcher = args.dispatcher;
+    this.cancels = args.cancels;
     this.heartbeat = args.heartbeat;
     this.logger = args.logger;
     this.drainTimeoutMs = args.drainTimeoutMs;
@@ -104,7 +107,14 @@ export class RerankWorker {
     // The worker that finishes a batch line records its result in the batch, once (libs/batches).
     const settler = new BatchLineSettler(redis, config.queuePrefix);
     const served: ServedModel[] = [];
+    // Stops a running job whose synchronous client went away (RerankQueue.abandon): the job's
+    // signal aborts with CANCEL_REQUESTED, which the scorer tells from a shutdown's hand-back.
+    const cancels = new CancelRequestListener(connection, config.queuePrefix);
+    cancels.on('cancel', (queueName, jobId) => {
+      for (const m of served) if (queueNameForModel(m.id) === queueName) m.consumer.cancelJob(jobId, CANCEL_REQUESTED);
+    });
     try {
+      await cancels.start();
       for (const ref of options.models ?? config.rerankModels) {
         const resolved = await resolveModelRef(ref);
         const pool = await InferencePool.open({
@@ -130,6 +140,14 @@ export class RerankWorker {
         const consumer = new Worker<RerankJobData, RerankJobResult | BatchLineReceipt>(
           queueNameForModel(resolved.id),
           settler.wrap(async (job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => {
+            // Not awaited: scoring starts at once. BullMQ tracks the job before calling this, so a
+            // cancellation found here, or published from now on, reaches its signal.
+            if (!job.data?.batch) {
+              pickUpJob(redis, config.queuePrefix, job).then(
+                ({ cancelRequested }) => cancelRequested && consumer.cancelJob(job.id!, CANCEL_REQUESTED),
+                (error: Error) => logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
+              );
+            }
             const result = await scorer.process(job, token, signal);
             lost.returnedResult(job.id!);
             return result;
@@ -174,6 +192,7 @@ export class RerankWorker {
       }
     } catch (error) {
       await Promise.allSettled(served.map(async (m) => { await m.consumer.close(); await m.pool.close(); }));
+      await cancels.close();
       redis.disconnect();
       throw error;
     }
@@ -204,6 +223,7 @@ export class RerankWorker {
       models: served,
       redis,
       dispatcher,
+      cancels,
       heartbeat,
       logger,
       drainTimeoutMs: options.drainTimeoutMs ?? config.workerDrainMs,
@@ -276,7 +296,7 @@ export class RerankWorker {
       await goodbyes;
       // An undelivered webhook keeps its lock until it expires and is then delivered by another worker.
       const dispatcherClosed = this.dispatcher && within(this.dispatcher.close(), CLOSE_STEP_TIMEOUT_MS);
-      await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), dispatcherClosed]);
+      await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), dispatcherClosed, this.cancels.close()]);
       await closeRedis(this.redis);
       this.removePoolSource();
       await this.metricsServer?.close();

@@ -114,6 +114,30 @@ export const configSchema = {
     default: '10000',
     parse: integer(1),
   }),
+  tenantMaxQueuedJobs: withDefault({
+    env: 'TENANT_MAX_QUEUED_JOBS',
+    doc: "Jobs of one tenant not yet started (waiting, prioritized, delayed; all models together) above which that tenant gets 429 + Retry-After; others are unaffected. Offline batch lines are not counted (BATCH_WINDOW_LINES bounds them). 0 turns the cap off",
+    // A tenth of MAX_QUEUE_DEPTH's default: ten tenants at their caps still fit one model's queue,
+    // so a tenant that floods (10,000 jobs in 1.6 s, issue 10) cannot fill it for the others.
+    // 1000 unstarted jobs is minutes of work at the pipeline's measured pairs/s; more is a batch.
+    default: '1000',
+    parse: integer(0),
+  }),
+  tenantRateLimit: withDefault({
+    env: 'TENANT_RATE_LIMIT',
+    doc: 'Requests one tenant may make per TENANT_RATE_LIMIT_WINDOW_MS, counted in Redis across every API replica (health, readiness, metrics exempt); over it 429 + Retry-After. 0 (default) turns it off',
+    // Off by default: capacity is already shared out by TENANT_MAX_QUEUED_JOBS and MAX_QUEUE_DEPTH;
+    // a request rate is a term of each tenant's contract, and a guessed one would throttle the
+    // single `default` tenant of a deployment without API_KEYS (and the bench).
+    default: '0',
+    parse: integer(0),
+  }),
+  tenantRateLimitWindowMs: withDefault({
+    env: 'TENANT_RATE_LIMIT_WINDOW_MS',
+    doc: 'The window TENANT_RATE_LIMIT counts requests in (a fixed window per tenant)',
+    default: '1000',
+    parse: integer(100),
+  }),
   maxBodyBytes: withDefault({
     env: 'MAX_BODY_BYTES',
     doc: 'Largest accepted request body; larger gets 413',

@@ -14,7 +14,10 @@ export const ERROR_STATUS = {
   batch_not_found: 404,
   batch_not_finished: 409,
   batch_busy: 409,
-  /** A batch line removed by `DELETE /v1/batches/:id` before it ran (a line's error, never a response). */
+  /**
+   * A batch line removed by `DELETE /v1/batches/:id` before it ran, or a synchronous request's job
+   * stopped because its client went away (a line's or a job's error, never a response).
+   */
   cancelled: 409,
   payload_too_large: 413,
   input_too_long: 413,
@@ -99,6 +102,15 @@ export const Errors = {
       retryAfterSeconds,
     }),
   lineCancelled: (batchId: string) => new RerankPoolError('cancelled', `batch ${batchId} was cancelled before this line ran`),
+  /** The client of a synchronous request went away: its job, if it had one, was cancelled. */
+  clientGone: (jobId?: string) =>
+    new RerankPoolError(
+      'cancelled',
+      jobId === undefined
+        ? 'the client went away before its job was enqueued; nothing was computed'
+        : `job ${jobId} was cancelled: the client waiting for it went away before it finished`,
+      { jobId },
+    ),
   payloadTooLarge: (message: string) => new RerankPoolError('payload_too_large', message),
   inputTooLong: (message: string, field?: string) =>
     new RerankPoolError('input_too_long', message, { field }),

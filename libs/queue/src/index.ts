@@ -32,3 +32,7 @@ export type { ClosableQueue } from './close-queue.js';
 export { beforeTimeout, within } from './within.js';
 export { BATCH_LINE_PRIORITY } from './rerank-queue-options.js';
 export { withoutUndefined } from './without-undefined.js';
+export { TenantQueuedJobs, releaseQueuedJob } from './tenant-queued-jobs.js';
+export type { TenantQueuedJobsOptions, QueuedJobsReservation } from './tenant-queued-jobs.js';
+export { CANCEL_REQUESTED, CancelRequestListener, isCancelRequest, pickUpJob, requestCancel } from './cancel-requests.js';
+export type { CancelRequestListenerEvents, PickedUpJob } from './cancel-requests.js';

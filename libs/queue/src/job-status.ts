@@ -54,7 +54,10 @@ export async function readJobStatus(queue: Queue, redis: Redis, prefix: string, 
     };
   }
   if (state === 'failed') {
-    return { ...base, status: 'failed', progress: progressOf(job), error: decodeJobFailure(job.failedReason, jobId), finishedAt: job.finishedOn };
+    const error = decodeJobFailure(job.failedReason, jobId);
+    // A job its worker stopped on request (`requestCancel`) ended in BullMQ's failed set, unretried.
+    const status = error.code === 'cancelled' ? 'cancelled' : 'failed';
+    return { ...base, status, progress: progressOf(job), error, finishedAt: job.finishedOn };
   }
   return { ...base, status: QUEUED_STATES.has(state) ? 'queued' : 'active', progress: progressOf(job) };
 }

@@ -3,4 +3,12 @@ export const keys = {
   tombstone: (prefix: string, queueName: string, jobId: string) => `${prefix}:${queueName}:cancelled:${jobId}`,
   heartbeatSet: (prefix: string, queueName: string) => `${prefix}:heartbeats:${queueName}`,
   heartbeat: (prefix: string, queueName: string, workerId: string) => `${prefix}:heartbeats:${queueName}:${workerId}`,
+  /** Sorted set of a tenant's jobs not yet started, every model's: BullMQ job key -> enqueue time (ms). */
+  tenantQueued: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:queued`,
+  /** Present while a sweep of `tenantQueued` is fresh (set with PX). */
+  tenantQueuedSwept: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:queued-swept`,
+  /** Present once a job's cancellation was asked for: a worker that picks the job up later sees it. */
+  cancelRequested: (prefix: string, queueName: string, jobId: string) => `${prefix}:${queueName}:cancel-requested:${jobId}`,
+  /** Pub/sub channel telling workers which running job to stop. */
+  cancelChannel: (prefix: string) => `${prefix}:cancel-requests`,
 };

@@ -30,6 +30,12 @@ export interface RerankQueueOptions {
    * `unavailable` (the job may still finish; it can be polled). Default 2000 ms.
    */
   outageGraceMs?: number;
+  /**
+   * Jobs of one tenant not yet started, over every model, above which `enqueue` refuses that
+   * tenant's jobs with `overloaded` (TENANT_MAX_QUEUED_JOBS; see `TenantQueuedJobs`). 0, the
+   * default, sets no cap.
+   */
+  tenantMaxQueuedJobs?: number;
 }
 
 export type FilledRerankQueueOptions = Required<RerankQueueOptions>;
@@ -43,6 +49,7 @@ export const RERANK_QUEUE_DEFAULTS = {
   webhookBackoffMs: 1000,
   admissionReadTtlMs: 100,
   outageGraceMs: 2000,
+  tenantMaxQueuedJobs: 0,
 } satisfies Omit<FilledRerankQueueOptions, 'connection'>;
 
 /** Interactive requests are served before batch ones (BullMQ: a lower number runs first). */
@@ -59,6 +66,9 @@ export function fillRerankQueueOptions(options: RerankQueueOptions): FilledReran
   const filled = { ...RERANK_QUEUE_DEFAULTS, ...withoutUndefined(options) } as FilledRerankQueueOptions;
   for (const field of ['attempts', 'retentionSeconds', 'webhookAttempts'] as const) {
     if (!Number.isInteger(filled[field]) || filled[field] < 1) throw new TypeError(`${field} must be a positive integer, got ${filled[field]}`);
+  }
+  if (!Number.isInteger(filled.tenantMaxQueuedJobs) || filled.tenantMaxQueuedJobs < 0) {
+    throw new TypeError(`tenantMaxQueuedJobs must be a non-negative integer, got ${filled.tenantMaxQueuedJobs}`);
   }
   for (const field of ['backoffMs', 'webhookBackoffMs', 'admissionReadTtlMs', 'outageGraceMs'] as const) {
     if (!Number.isFinite(filled[field]) || filled[field] < 0) throw new TypeError(`${field} must be a non-negative number, got ${filled[field]}`);

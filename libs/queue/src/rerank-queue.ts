@@ -12,6 +12,8 @@ import { ResultWaiter } from './result-waiter.js';
 import { BATCH_LINE_PRIORITY, PRIORITY, fillRerankQueueOptions } from './rerank-queue-options.js';
 import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queue-options.js';
 import { keys } from './keys.js';
+import { requestCancel } from './cancel-requests.js';
+import { TenantQueuedJobs } from './tenant-queued-jobs.js';
 import { deleteTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
@@ -25,6 +27,9 @@ import { beforeTimeout } from './within.js';
 
 /** A request arriving while the connection is being made waits this long for it. */
 const CONNECT_WAIT_MS = 2000;
+
+/** Seconds a tenant over its cap is told to wait: its oldest jobs start within that at normal load. */
+const TENANT_RETRY_AFTER_SECONDS = 1;
 
 export interface EnqueueOptions {
   /** Same tenant + key -> same job, computed once (within the retention period). */
@@ -65,6 +70,7 @@ export class RerankQueue {
    */
   private readonly redis: Redis;
   private flows?: FlowProducer;
+  private readonly tenantQueued: TenantQueuedJobs;
   private closing?: Promise<void>;
   private admissionReading?: DepthReading;
 
@@ -79,6 +85,7 @@ export class RerankQueue {
     this.queue.on('error', () => {});
     const { connection, prefix, outageGraceMs } = this.options;
     this.waiter = new ResultWaiter(this.queue, this.redis, { connection, prefix, outageGraceMs });
+    this.tenantQueued = new TenantQueuedJobs(this.redis, { prefix, ttlSeconds: this.options.retentionSeconds });
   }
 
   /** Whether every connection this queue opened is up, waiting up to `waitMs` for one being made (readiness). */
@@ -98,10 +105,27 @@ export class RerankQueue {
     // Two concurrent first uses of one key both get here; BullMQ's add ignores an existing id
     // atomically, so there is still one job and one computation (both callers report created).
     const opts = this.jobOptions(jobId, data);
-    if (data.callbackUrl === undefined) {
-      await this.queue.add('rerank', data, opts);
-    } else {
-      await this.addWithWebhook(data, data.callbackUrl, opts);
+    const jobKey = this.queue.toKey(jobId);
+    const cap = this.options.tenantMaxQueuedJobs;
+    if (cap > 0) {
+      const { admitted, queued } = await this.tenantQueued.reserve(data.tenant, jobKey, cap);
+      if (!admitted) {
+        throw Errors.overloaded(
+          `tenant ${data.tenant} has ${queued} jobs not yet started (TENANT_MAX_QUEUED_JOBS ${cap}); retry later`,
+          TENANT_RETRY_AFTER_SECONDS,
+        );
+      }
+    }
+    try {
+      if (data.callbackUrl === undefined) {
+        await this.queue.add('rerank', data, opts);
+      } else {
+        await this.addWithWebhook(data, data.callbackUrl, opts);
+      }
+    } catch (error) {
+      // Not added (or not known to be): the place goes back. Unreleased, a sweep drops it later.
+      if (cap > 0) await this.tenantQueued.release(data.tenant, jobKey).catch(() => undefined);
+      throw error;
     }
     if (this.admissionReading) this.admissionReading.addedSince++;
     return { jobId, created: true };
@@ -112,25 +136,42 @@ export class RerankQueue {
    * then waits for its result; all of it within `timeoutMs` of `startedAt` (the request's arrival).
    * A job created after that cannot
    * finish unseen, so it is not read back from Redis; an existing one (idempotency key) is.
+   *
+   * `signal` is the waiting client: once it aborts nobody wants the result, so nothing more is
+   * enqueued, and a job already enqueued is stopped (`abandon`); this rejects with `cancelled`.
    */
   async submitAndWait(
     submit: () => Promise<EnqueueResult>,
     documentCount: number,
     timeoutMs: number,
     startedAt = Date.now(),
+    signal?: AbortSignal,
   ): Promise<EnqueueResult & { result: RerankJobResult }> {
     const deadline = startedAt + timeoutMs;
+    const submitUnlessGone = async () => {
+      await this.waiter.listen();
+      if (signal?.aborted) throw Errors.clientGone();
+      return submit();
+    };
     // A job added after the timeout is failed unrun by its worker: its deadline has passed.
-    const submitted = await beforeTimeout(this.waiter.listen().then(submit), Math.max(1, deadline - Date.now()), () =>
+    const submitted = await beforeTimeout(submitUnlessGone(), Math.max(1, deadline - Date.now()), () =>
       Errors.requestTimeout(timeoutMs, 'being enqueued'),
     );
-    // Registered in the same run of microtasks that saw the add succeed: the completion event
-    // arrives on another connection, so no I/O callback can deliver it before this wait exists.
-    const result = await this.waiter.wait(submitted.jobId, documentCount, Math.max(1, deadline - Date.now()), {
-      readBack: !submitted.created,
-      reportedTimeoutMs: timeoutMs,
-    });
-    return { ...submitted, result };
+    try {
+      // Registered in the same run of microtasks that saw the add succeed: the completion event
+      // arrives on another connection, so no I/O callback can deliver it before this wait exists.
+      const result = await this.waiter.wait(submitted.jobId, documentCount, Math.max(1, deadline - Date.now()), {
+        readBack: !submitted.created,
+        reportedTimeoutMs: timeoutMs,
+        signal,
+      });
+      return { ...submitted, result };
+    } catch (error) {
+      if (!signal?.aborted || !submitted.created) throw error;
+      // Best effort: with Redis unreachable the job runs to its end unwatched, and expires.
+      await this.abandon(submitted.jobId).catch(() => undefined);
+      throw Errors.clientGone(submitted.jobId);
+    }
   }
 
   /**
@@ -178,17 +219,24 @@ export class RerankQueue {
     const status = await this.getJob(jobId, tenant);
     if (status.status === 'cancelled') return status;
     if (status.status !== 'queued') throw Errors.jobNotCancellable(jobId, status.status);
-    const cancelledAt = Date.now();
-    const tombstone = { tenant, createdAt: status.createdAt, cancelledAt };
-    // Tombstone first: between removal and tombstone a reader would otherwise see "not found".
-    await writeTombstone(this.redis, this.options.prefix, this.name, jobId, tombstone, this.options.retentionSeconds);
-    // remove() refuses a job a worker has locked in the meantime; then it is active, not cancelled.
-    const removed = await this.queue.remove(jobId);
-    if (removed !== 1) {
-      await deleteTombstone(this.redis, this.options.prefix, this.name, jobId);
-      throw Errors.jobNotCancellable(jobId, 'active');
-    }
+    const cancelledAt = await this.removeQueued(jobId, status);
+    if (cancelledAt === undefined) throw Errors.jobNotCancellable(jobId, 'active');
     return { id: jobId, status: 'cancelled', progress: 0, tenant, createdAt: status.createdAt, finishedAt: cancelledAt };
+  }
+
+  /**
+   * Stops a job nobody waits for any more (its synchronous client went away): removed while still
+   * queued, as `cancel` does; otherwise the worker running it, or the next one to pick it up, is
+   * asked to stop it (`requestCancel`): its rows not yet batched are dropped and it ends
+   * `cancelled`, neither failed nor retried. A finished job is left as it is.
+   */
+  async abandon(jobId: string): Promise<void> {
+    await this.checkConnected();
+    const status = await readJobStatus(this.queue, this.redis, this.options.prefix, jobId);
+    if (!status || (status.status !== 'queued' && status.status !== 'active')) return;
+    // Asked for first, then removed: see `requestCancel` for the race this closes.
+    await requestCancel(this.redis, this.options.prefix, this.name, jobId);
+    if (status.status === 'queued') await this.removeQueued(jobId, status);
   }
 
   /** Resolves with the job's result, or rejects with its failure or a `timeout` error naming it. */
@@ -235,6 +283,26 @@ export class RerankQueue {
    */
   private async checkConnected(): Promise<void> {
     if (!(await whenReady(this.redis, CONNECT_WAIT_MS))) throw redisUnavailable(`the ${this.model} queue is not connected`);
+  }
+
+  /**
+   * Removes a queued job behind a tombstone that makes it read `cancelled`; returns when it was
+   * cancelled, or undefined when a worker had locked it in the meantime (then it is active).
+   */
+  private async removeQueued(jobId: string, { tenant, createdAt }: { tenant: string; createdAt: number }): Promise<number | undefined> {
+    const cancelledAt = Date.now();
+    const tombstone = { tenant, createdAt, cancelledAt };
+    // Tombstone first: between removal and tombstone a reader would otherwise see "not found".
+    await writeTombstone(this.redis, this.options.prefix, this.name, jobId, tombstone, this.options.retentionSeconds);
+    // remove() refuses a job a worker has locked in the meantime; then it is active, not cancelled.
+    const removed = await this.queue.remove(jobId);
+    if (removed !== 1) {
+      await deleteTombstone(this.redis, this.options.prefix, this.name, jobId);
+      return undefined;
+    }
+    // Unreleased (Redis failed just now), the tenant's sweep drops it once the grace has passed.
+    await this.tenantQueued.release(tenant, this.queue.toKey(jobId)).catch(() => undefined);
+    return cancelledAt;
   }
 
   /** The job, or its cancel tombstone, is in Redis: one EXISTS, without loading the job. */

@@ -67,22 +67,25 @@ export class ResultWaiter {
 
   /**
    * `readBack: false` skips reading the job once, for a job added after `listen()` resolved;
-   * `reportedTimeoutMs` is the timeout a `timeout` error names (the request's, of which `timeoutMs` is what is left).
+   * `reportedTimeoutMs` is the timeout a `timeout` error names (the request's, of which `timeoutMs` is what is left);
+   * an aborted `signal` (the waiting client went away) ends the wait with `cancelled`; the job goes on.
    */
   async wait(
     jobId: string,
     documentCount: number,
     timeoutMs: number,
-    { readBack = true, reportedTimeoutMs = timeoutMs }: { readBack?: boolean; reportedTimeoutMs?: number } = {},
+    { readBack = true, reportedTimeoutMs = timeoutMs, signal }: { readBack?: boolean; reportedTimeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<RerankJobResult> {
     await this.start();
     if (!this.connected) throw redisUnavailable(`the result of job ${jobId} cannot be followed`, { jobId });
     return new Promise<RerankJobResult>((resolve, reject) => {
       let settled = false;
+      const onAbort = () => waiter.reject(Errors.clientGone(jobId));
       const settle = (finish: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.remove(jobId, waiter);
         finish();
       };
@@ -94,6 +97,8 @@ export class ResultWaiter {
       const timer = setTimeout(() => waiter.reject(Errors.timeout(jobId, reportedTimeoutMs)), timeoutMs);
       timer.unref();
       this.add(jobId, waiter);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (readBack) this.checkFinished(jobId, waiter).catch(waiter.reject);
     });
   }

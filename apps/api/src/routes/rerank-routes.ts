@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { rerankBody, rerankResponseSchema, rerankV1RequestSchema, rerankV2RequestSchema } from '@rerank-pool/contracts';
 import type { RerankRequest, RerankResponse } from '@rerank-pool/contracts';
 import { inputFromCohere, toJobPriority } from '../rerank-input.js';
+import { clientGone } from '../client-gone.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -15,10 +16,11 @@ export const rerankRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
         body: version === '1' ? rerankV1RequestSchema : rerankV2RequestSchema,
         response: { 200: rerankResponseSchema, ...errorResponses },
       },
-      handler: async (request): Promise<RerankResponse> => {
+      handler: async (request, reply): Promise<RerankResponse> => {
         const body = request.body;
         const input = inputFromCohere(body, toJobPriority(body.priority, 'interactive'), { timeoutMs: body.timeout_ms });
-        const { jobId, result, totalMs } = await service.rerank(input, request.tenant, traceCarrier(request.headers));
+        // A client that disconnects cancels its job (README, Quotas and cancellation).
+        const { jobId, result, totalMs } = await service.rerank(input, request.tenant, traceCarrier(request.headers), clientGone(reply));
         const { results, meta } = rerankBody(result, {
           topN: body.top_n,
           documents: body.return_documents ? input.documents : undefined,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { teiRerankRequestSchema, teiRerankResponseSchema } from '@rerank-pool/contracts';
 import type { TeiRank, TeiRerankRequest } from '@rerank-pool/contracts';
+import { clientGone } from '../client-gone.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -13,12 +14,13 @@ export const teiRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service })
       body: teiRerankRequestSchema,
       response: { 200: teiRerankResponseSchema, ...errorResponses },
     },
-    handler: async (request): Promise<TeiRank[]> => {
+    handler: async (request, reply): Promise<TeiRank[]> => {
       const body = request.body;
       const { result } = await service.rerank(
         { query: body.query, documents: body.texts, truncate: body.truncate ?? false, priority: 'interactive' },
         request.tenant,
         traceCarrier(request.headers),
+        clientGone(reply),
       );
       const scores = body.raw_scores ? result.logits : result.scores;
       return scores

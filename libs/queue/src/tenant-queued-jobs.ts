@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import { keys } from './keys.js';
+
+export interface TenantQueuedJobsOptions {
+  /** BullMQ key prefix the sets live under. */
+  prefix: string;
+  /** An idle tenant's set expires this long after its last reservation. */
+  ttlSeconds: number;
+  /**
+   * A reservation whose job does not exist this long after it was made is dropped by a sweep:
+   * its API crashed (or its add failed unseen) between reserving and adding. Default 10000 ms.
+   */
+  reservationGraceMs?: number;
+  /** A tenant at its cap has its set swept at most this often. Default 1000 ms. */
+  sweepIntervalMs?: number;
+}
+
+/** What a reservation found: whether the job may be added, and the tenant's unstarted jobs with it. */
+export interface QueuedJobsReservation {
+  admitted: boolean;
+  queued: number;
+}
+
+const DEFAULTS = { reservationGraceMs: 10_000, sweepIntervalMs: 1000 };
+
+/**
+ * Check and reserve in one step, so replicas admitting the same tenant at once cannot both take
+ * the last place. Job keys are built from the prefix inside the script (as BullMQ's own scripts
+ * do), so a Redis Cluster needs a hash-tagged QUEUE_PREFIX, as BullMQ does anyway.
+ *
+ * The sweep is what makes the set heal itself: a job that started (`processedOn`), or no longer
+ * exists past the reservation grace (cancelled, removed from the dashboard, or never added by an
+ * API that crashed), is dropped. It only runs for a tenant at its cap, at most once per interval,
+ * so a tenant hammering a full quota costs Redis one O(cap) pass a second, not one per request.
+ */
+const RESERVE_LUA = `
+local set, member = KEYS[1], ARGV[1]
+local cap, now = tonumber(ARGV[2]), tonumber(ARGV[3])
+if redis.call('ZSCORE', set, member) then return {1, redis.call('ZCARD', set)} end
+local count = redis.call('ZCARD', set)
+if count >= cap and redis.call('SET', KEYS[2], '1', 'PX', ARGV[5], 'NX') then
+  local graceBefore = now - tonumber(ARGV[4])
+  local entries = redis.call('ZRANGE', set, 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    local job = redis.call('HMGET', entries[i], 'timestamp', 'processedOn')
+    if job[2] or (not job[1] and tonumber(entries[i + 1]) < graceBefore) then redis.call('ZREM', set, entries[i]) end
+  end
+  count = redis.call('ZCARD', set)
+end
+if count >= cap then return {0, count} end
+redis.call('ZADD', set, now, member)
+redis.call('EXPIRE', set, ARGV[6])
+return {1, count + 1}
+`;
+
+interface ReserveCommand {
+  rerankPoolReserveQueued(
+    set: string,
+    swept: string,
+    member: string,
+    cap: number,
+    now: number,
+    graceMs: number,
+    sweepMs: number,
+    ttlSeconds: number,
+  ): Promise<[number, number]>;
+}
+
+/**
+ * Each tenant's jobs not yet started, over every model: the per-tenant cap of admission
+ * (TENANT_MAX_QUEUED_JOBS). A sorted set per tenant of BullMQ job keys scored by enqueue time:
+ * a job is reserved before it is added and leaves the set when a worker picks it up
+ * (`releaseQueuedJob`), when it is cancelled, or when its add fails.
+ *
+ * A set rather than a counter: a counter that misses a decrement (an API killed between reserve
+ * and add, a job removed from the dashboard, a worker that dies before its release) stays wrong
+ * for good; a set names its jobs, so a sweep can check each one and drop the ones that are gone.
+ * Jobs returned to the queue after they started (stalled, handed back, retried after a failure)
+ * are not counted again: they were admitted once, and the error is on the generous side.
+ */
+export class TenantQueuedJobs {
+  private readonly options: Required<TenantQueuedJobsOptions>;
+
+  constructor(
+    private readonly redis: Redis,
+    options: TenantQueuedJobsOptions,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    if (!('rerankPoolReserveQueued' in redis)) redis.defineCommand('rerankPoolReserveQueued', { numberOfKeys: 2, lua: RESERVE_LUA });
+  }
+
+  /** Reserves a place for `jobKey` (BullMQ's key of the job) unless `tenant` already has `cap` unstarted jobs. */
+  async reserve(tenant: string, jobKey: string, cap: number): Promise<QueuedJobsReservation> {
+    const { prefix, reservationGraceMs, sweepIntervalMs, ttlSeconds } = this.options;
+    const [admitted, queued] = await (this.redis as unknown as ReserveCommand).rerankPoolReserveQueued(
+      keys.tenantQueued(prefix, tenant),
+      keys.tenantQueuedSwept(prefix, tenant),
+      jobKey,
+      cap,
+      Date.now(),
+      reservationGraceMs,
+      sweepIntervalMs,
+      ttlSeconds,
+    );
+    return { admitted: admitted === 1, queued };
+  }
+
+  /** The job left the unstarted jobs other than by a worker: cancelled, or never added. */
+  async release(tenant: string, jobKey: string): Promise<void> {
+    await releaseQueuedJob(this.redis, this.options.prefix, tenant, jobKey);
+  }
+
+  /** How many unstarted jobs `tenant` holds now (sweeps aside). */
+  count(tenant: string): Promise<number> {
+    return this.redis.zcard(keys.tenantQueued(this.options.prefix, tenant));
+  }
+}
+
+/** Takes a job out of its tenant's unstarted jobs (a worker picked it up, or it was cancelled). */
+export async function releaseQueuedJob(redis: Redis, prefix: string, tenant: string, jobKey: string): Promise<void> {
+  await redis.zrem(keys.tenantQueued(prefix, tenant), jobKey);
+}
