@@ -2,6 +2,8 @@ import type { LineContext, LineParser, ParsedLine, RawLine } from '@rerank-pool/
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
 import type { BatchLine } from '@rerank-pool/contracts';
 import type { FastifyError } from 'fastify';
+import { JsonLimitError, parseBoundedJson } from './bounded-json.js';
+import type { JsonLimits } from './bounded-json.js';
 import { fromValidation } from './error-handler.js';
 import { inputFromCohere } from './rerank-input.js';
 import type { RerankService } from './rerank-service.js';
@@ -21,11 +23,14 @@ function idOf(value: unknown, number: number): string | number {
   return number;
 }
 
-function parseJson(text: string): { value: unknown } | { error: Error } {
+/** A line parsed within the limits of a request body; `problem` completes "line 3 …". */
+function parseLine(text: string, limits: JsonLimits): { value: unknown } | { problem: string } {
   try {
-    return { value: JSON.parse(text) };
+    return { value: parseBoundedJson(text, limits) };
   } catch (error) {
-    return { error: error as Error };
+    if (error instanceof JsonLimitError) return { problem: error.reason };
+    if (error instanceof SyntaxError) return { problem: `is not valid JSON: ${error.message}` };
+    throw error;
   }
 }
 
@@ -41,6 +46,8 @@ export class BatchLineReader implements LineParser {
     private readonly validator: () => LineValidator,
     private readonly service: RerankService,
     private readonly maxLineBytes: number,
+    /** MAX_JSON_DEPTH and the value count: each line gets the bounds of a request body. */
+    private readonly jsonLimits: JsonLimits,
   ) {}
 
   parse(raw: RawLine, { tenant, trace }: LineContext): ParsedLine {
@@ -48,8 +55,8 @@ export class BatchLineReader implements LineParser {
       const error = Errors.payloadTooLarge(`line ${raw.number} has ${raw.tooLongBytes} bytes; the limit is ${this.maxLineBytes} (MAX_BODY_BYTES)`);
       return { id: raw.number, error };
     }
-    const parsed = parseJson(raw.text);
-    if ('error' in parsed) return { id: raw.number, error: Errors.invalidRequest(`line ${raw.number} is not valid JSON: ${parsed.error.message}`) };
+    const parsed = parseLine(raw.text, this.jsonLimits);
+    if ('problem' in parsed) return { id: raw.number, error: Errors.invalidRequest(`line ${raw.number} ${parsed.problem}`) };
     const { value } = parsed;
     const id = idOf(value, raw.number);
     if (!isObject(value)) return { id, error: Errors.invalidRequest(`line ${raw.number} must be a JSON object {query, documents, ...}`) };
@@ -67,7 +74,7 @@ export class BatchLineReader implements LineParser {
 
   idOf(raw: RawLine): string | number {
     if ('tooLongBytes' in raw) return raw.number;
-    const parsed = parseJson(raw.text);
+    const parsed = parseLine(raw.text, this.jsonLimits);
     return 'value' in parsed ? idOf(parsed.value, raw.number) : raw.number;
   }
 }

@@ -8,6 +8,9 @@ import type { DestinationStream, RerankMetrics } from '@rerank-pool/telemetry';
 import { createAuthenticator } from './authenticator.js';
 import { handleError } from './error-handler.js';
 import { installBoundedClose } from './bounded-close.js';
+import { jsonLimitsFor } from './bounded-json.js';
+import { answerClientError, answerFrameworkError, MAX_PARAM_LENGTH } from './framework-errors.js';
+import { installJsonBodyParser } from './json-body-parser.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { installHttpTracing } from './http-tracing.js';
 import { ModelRegistry } from './model-registry.js';
@@ -47,9 +50,15 @@ export async function buildApi({ config, models, logger, logDestination, metrics
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.maxBodyBytes,
-    // Wrong types are a 400, not silently coerced ("5" is not a top_n).
-    ajv: { customOptions: { coerceTypes: false } },
+    // Wrong types are a 400, not silently coerced ("5" is not a top_n); unknown fields are a 400
+    // where a schema closes its object, not silently removed (Fastify's default).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors found before any route runs, by the router and by Node's HTTP parser, in the same shape.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
+  installJsonBodyParser(app, { limits: jsonLimitsFor(config), bodyLimit: config.maxBodyBytes });
   const registry = new ModelRegistry(config, models ?? config.rerankModels);
   installBoundedClose(app, registry);
   app.addHook('onClose', () => registry.close());

@@ -24,18 +24,24 @@ const UNION_MESSAGES: Record<string, string> = {
 export function fromValidation(issues: readonly ValidationIssue[]): RerankPoolError {
   // An anyOf failure also lists each branch's complaint; the anyOf itself reads best.
   const issue = issues.find((entry) => entry.keyword === 'anyOf') ?? issues[0];
-  const missing = (issue.params as { missingProperty?: string }).missingProperty;
-  const field = fieldFromPath(missing ? `${issue.instancePath}/${missing}` : issue.instancePath) || 'body';
+  const { missingProperty: missing, additionalProperty: unknown } = issue.params as { missingProperty?: string; additionalProperty?: string };
+  const named = missing ?? unknown;
+  const field = fieldFromPath(named ? `${issue.instancePath}/${named}` : issue.instancePath) || 'body';
   const unionMessage = issue.keyword === 'anyOf' ? UNION_MESSAGES[field.replace(/\[\d+\]$/, '')] : undefined;
-  const message = missing ? 'is required' : (unionMessage ?? issue.message ?? 'is invalid');
+  // Unknown fields are refused, as Cohere does ("parameter 'top_k' is not a valid field"): a
+  // misspelt top_n silently ignored would return every result instead of the best few.
+  const message = missing ? 'is required' : unknown ? 'is not a known field' : (unionMessage ?? issue.message ?? 'is invalid');
   return new RerankPoolError('invalid_request', `${field} ${message}`, { field });
 }
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
   404: 'not_found',
+  408: 'client_timeout',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
+  431: 'headers_too_large',
 };
 
 /** Every failure leaves as `{error: {code, message, field?}}`, mapped here and nowhere else. */
@@ -46,7 +52,8 @@ export function toRerankPoolError(error: FastifyError | Error): RerankPoolError 
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return fromValidation(fastifyError.validation);
   const status = fastifyError.statusCode ?? 500;
-  const code = CODE_BY_STATUS[status];
+  // Any other client error of the framework's is still the client's: a 400, never a 500.
+  const code = CODE_BY_STATUS[status] ?? (status >= 400 && status < 500 ? 'invalid_request' : undefined);
   if (code) return new RerankPoolError(code, error.message, { cause: error });
   return new RerankPoolError('internal', `internal error: ${error.message}`, { cause: error });
 }

@@ -146,6 +146,15 @@ export const configSchema = {
     default: String(25 * 1024 * 1024),
     parse: integer(1),
   }),
+  maxJsonDepth: withDefault({
+    env: 'MAX_JSON_DEPTH',
+    doc: 'Deepest nesting of arrays and objects in a JSON body or batch line; deeper is a 400 found before the body is parsed',
+    // The deepest documented body is 3 levels (a request with object documents; a batch line too),
+    // TEI bodies 2; 16 leaves room for metadata nested in object documents (issue 11). Depth costs
+    // nothing below the limit; above it, every level is refused after reading a few bytes.
+    default: '16',
+    parse: integer(1, 1000),
+  }),
   requestTimeoutMs: withDefault({
     env: 'REQUEST_TIMEOUT_MS',
     doc: 'Default wait of a synchronous rerank before 504 (overridable per request by timeout_ms)',

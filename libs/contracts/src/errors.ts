@@ -19,10 +19,16 @@ export const ERROR_STATUS = {
    * stopped because its client went away (a line's or a job's error, never a response).
    */
   cancelled: 409,
+  /** The client took longer than the server's request timeout to send its request (answered by the HTTP layer). */
+  client_timeout: 408,
   payload_too_large: 413,
   input_too_long: 413,
+  /** The request line (or one path parameter) is longer than the server reads. */
+  uri_too_long: 414,
   unsupported_media_type: 415,
   overloaded: 429,
+  /** The request's header fields together are larger than the server reads (Node's max header size). */
+  headers_too_large: 431,
   internal: 500,
   unavailable: 503,
   timeout: 504,
@@ -111,7 +117,10 @@ export const Errors = {
         : `job ${jobId} was cancelled: the client waiting for it went away before it finished`,
       { jobId },
     ),
+  clientTimeout: (message: string) => new RerankPoolError('client_timeout', message),
   payloadTooLarge: (message: string) => new RerankPoolError('payload_too_large', message),
+  uriTooLong: (message: string) => new RerankPoolError('uri_too_long', message),
+  headersTooLarge: (message: string) => new RerankPoolError('headers_too_large', message),
   inputTooLong: (message: string, field?: string) =>
     new RerankPoolError('input_too_long', message, { field }),
   overloaded: (message: string, retryAfterSeconds: number) =>

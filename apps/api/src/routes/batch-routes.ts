@@ -16,6 +16,9 @@ import type { BatchAccepted, BatchReference, BatchStatusBody, RerankPoolError } 
 import { openObjectStore } from '@rerank-pool/object-store';
 import { redisOptionsFromUrl } from '@rerank-pool/queue';
 import { BatchLineReader, isObject } from '../batch-line-reader.js';
+import { jsonLimitsFor } from '../bounded-json.js';
+import { batchJsonBody, JsonArrayLines } from '../json-array-lines.js';
+import { installJsonBodyParser } from '../json-body-parser.js';
 import type { LineValidator } from '../batch-line-reader.js';
 import { fromValidation } from '../error-handler.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
@@ -27,11 +30,6 @@ interface BatchParams {
 
 const IDEMPOTENCY_HEADER = 'idempotency-key';
 
-/** A JSON array's elements as lines, numbered like NDJSON lines (1-based). */
-async function* arrayLines(values: readonly unknown[]): AsyncGenerator<RawLine> {
-  for (const [index, value] of values.entries()) yield { number: index + 1, text: JSON.stringify(value) ?? 'null' };
-}
-
 /**
  * Offline batches: upload (JSON array, or NDJSON streamed line by line) into the batch store,
  * or by reference to an input URL; status, results in input order, cancel. Lines are validated
@@ -39,11 +37,13 @@ async function* arrayLines(values: readonly unknown[]): AsyncGenerator<RawLine> 
  */
 export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry, service }) => {
   const store = openObjectStore(config.batchStoreUrl);
+  const jsonLimits = jsonLimitsFor(config);
   let lineValidator: LineValidator | undefined;
   const reader = new BatchLineReader(
     () => (lineValidator ??= app.validatorCompiler!({ schema: batchLineSchema, method: 'POST', url: '/v1/batches', httpPart: 'body' }) as LineValidator),
     service,
     config.maxBodyBytes,
+    jsonLimits,
   );
   const batches = new BatchService({
     connection: redisOptionsFromUrl(config.redisUrl),
@@ -70,6 +70,13 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
   // The raw request stream goes to the handler, which stores it line by line while the upload
   // is still arriving; Fastify's bodyLimit does not apply (each line has its own).
   app.addContentTypeParser(BATCH_NDJSON_TYPE, (_request, payload, done) => done(null, payload));
+  // A JSON array is split into lines unparsed, each then held to the limits of one request body.
+  installJsonBodyParser(app, {
+    limits: { ...jsonLimits, maxValues: Number.POSITIVE_INFINITY },
+    outerLevels: 1,
+    bodyLimit: config.maxBodyBytes,
+    finish: (raw) => batchJsonBody(raw, jsonLimits),
+  });
 
   /**
    * Stores the upload. On failure the lease is released so the same upload sent again resumes;
@@ -119,12 +126,12 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
       const context = { tenant: request.tenant, idempotencyKey, trace: traceCarrier(request.headers) };
       const body = request.body;
       let batchId: string;
-      if (isObject(body) && !(body instanceof Readable)) {
+      if (isObject(body) && !(body instanceof Readable) && !(body instanceof JsonArrayLines)) {
         const reference = referenceOf(request, body);
         batchId = await batches.createByReference(context, { inputUrl: reference.input_url, outputUrl: reference.output_url });
       } else {
         let lines: AsyncIterable<RawLine>;
-        if (Array.isArray(body)) lines = arrayLines(body);
+        if (body instanceof JsonArrayLines) lines = body;
         else if (body instanceof Readable) lines = splitLines(body, { maxLineBytes: config.maxBodyBytes });
         else throw Errors.invalidRequest(`the body must be a JSON array of rerank requests, NDJSON with content-type ${BATCH_NDJSON_TYPE}, or {input_url}`, 'body');
         const opened = await batches.openUpload(context);

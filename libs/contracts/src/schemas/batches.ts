@@ -16,6 +16,7 @@ const { model, query, documents, top_n, return_documents, max_tokens_per_doc } =
 export const batchLineSchema = {
   type: 'object',
   required: ['query', 'documents'],
+  additionalProperties: false,
   properties: {
     id: {
       anyOf: [

@@ -7,6 +7,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const createJobRequestSchema = {
   type: 'object',
   required: ['query', 'documents'],
+  additionalProperties: false,
   properties: {
     ...rerankV1RequestSchema.properties,
     idempotency_key: {

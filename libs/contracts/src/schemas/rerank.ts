@@ -29,9 +29,14 @@ export const documentObjectSchema = {
   properties: { text: { type: 'string' } },
 } as const;
 
+/**
+ * Unknown fields are refused (400 naming the field), as Cohere's API does; object documents keep
+ * any keys of their own (Cohere v1 documents carry metadata, and `rank_fields` picks among them).
+ */
 export const rerankV1RequestSchema = {
   type: 'object',
   required: ['query', 'documents'],
+  additionalProperties: false,
   properties: {
     ...rerankOptionProperties,
     documents: {
@@ -45,6 +50,7 @@ export const rerankV1RequestSchema = {
 export const rerankV2RequestSchema = {
   type: 'object',
   required: ['query', 'documents'],
+  additionalProperties: false,
   properties: {
     ...rerankOptionProperties,
     documents: { type: 'array', minItems: 1, items: { type: 'string' } },

@@ -1,4 +1,7 @@
-/** Hugging Face text-embeddings-inference compatible `POST /rerank`. */
+/**
+ * Hugging Face text-embeddings-inference compatible `POST /rerank`. Unknown fields are ignored,
+ * as TEI itself does: its clients send fields such as `truncation_direction` unasked.
+ */
 export const teiRerankRequestSchema = {
   type: 'object',
   required: ['query', 'texts'],
