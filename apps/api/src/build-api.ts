@@ -11,11 +11,13 @@ import { installBoundedClose } from './bounded-close.js';
 import { jsonLimitsFor } from './bounded-json.js';
 import { answerClientError, answerFrameworkError, MAX_PARAM_LENGTH } from './framework-errors.js';
 import { installJsonBodyParser } from './json-body-parser.js';
+import { httpServerOptions, installHttpLimits } from './http-limits.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { installHttpTracing } from './http-tracing.js';
 import { ModelRegistry } from './model-registry.js';
 import { RerankService } from './rerank-service.js';
 import { requestIdFor } from './request-id.js';
+import { requestLogSerializers, withRequestLogSerializers } from './request-log.js';
 import { installTenantRateLimit } from './tenant-rate-limit.js';
 import type { RouteDeps } from './route-deps.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -43,9 +45,13 @@ export interface BuildApiOptions {
 export async function buildApi({ config, models, logger, logDestination, metrics = processMetrics() }: BuildApiOptions): Promise<FastifyInstance> {
   // Typed as Fastify's base logger so the app keeps the FastifyInstance type routes are written for.
   const loggerInstance: FastifyBaseLogger | undefined =
-    logger === undefined ? createLogger({ level: config.logLevel, name: 'api', destination: logDestination, traceIds: false }) : undefined;
+    logger === undefined
+      ? createLogger({ level: config.logLevel, name: 'api', destination: logDestination, traceIds: false }).child({}, { serializers: requestLogSerializers })
+      : undefined;
   const app = Fastify({
-    ...(loggerInstance ? { loggerInstance } : { logger }),
+    ...(loggerInstance ? { loggerInstance } : { logger: withRequestLogSerializers(logger) }),
+    // Slow heads, stalled bodies and idle keep-alive connections are cut (see installHttpLimits).
+    ...httpServerOptions(),
     // Every line of a request carries its id: the caller's X-Request-Id or a UUID (unique across replicas).
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
@@ -58,6 +64,7 @@ export async function buildApi({ config, models, logger, logDestination, metrics
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
+  installHttpLimits(app, config);
   installJsonBodyParser(app, { limits: jsonLimitsFor(config), bodyLimit: config.maxBodyBytes });
   const registry = new ModelRegistry(config, models ?? config.rerankModels);
   installBoundedClose(app, registry);

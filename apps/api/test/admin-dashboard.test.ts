@@ -51,10 +51,36 @@ describe('when API_KEYS is set', () => {
 });
 
 describe('when API_KEYS is unset', () => {
-  it('should serve the dashboard like the rest of the API, without a key', async () => {
+  it('should not serve the dashboard (404), so nobody can pause the queues without credentials', async () => {
     const harness = await createHarness();
     try {
+      for (const [method, url] of [['GET', '/admin/queues'], ['GET', '/admin/queues/api/queues'], ['PUT', `/admin/queues/api/queues/${encodeURIComponent(queueNameForModel(MODEL))}/pause`]] as const) {
+        const response = await harness.app.inject({ method, url });
+        expect(response.statusCode).toBe(404);
+        expect(response.json().error.code).toBe('not_found');
+      }
+      expect(await harness.app.inject({ method: 'GET', url: '/v1/models' }).then((response) => response.statusCode)).toBe(200);
+    } finally {
+      await harness.close();
+    }
+  });
+
+  it('should serve it, open, when ADMIN_DASHBOARD=on says so', async () => {
+    const harness = await createHarness({ ADMIN_DASHBOARD: 'on' });
+    try {
       expect((await harness.app.inject({ method: 'GET', url: '/admin/queues' })).statusCode).toBe(200);
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
+describe('when API_KEYS is set and ADMIN_DASHBOARD=off', () => {
+  it('should not serve the dashboard, even to the admin key', async () => {
+    const harness = await createHarness({ API_KEYS: 'admin:admin-key', ADMIN_DASHBOARD: 'off' });
+    try {
+      const response = await harness.app.inject({ method: 'GET', url: '/admin/queues', headers: { authorization: 'Bearer admin-key' } });
+      expect(response.statusCode).toBe(404);
     } finally {
       await harness.close();
     }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 const BATCH_ID = /^bat-[0-9a-f]{32}$/;
 
@@ -8,11 +8,12 @@ export function newBatchId(): string {
 }
 
 /**
- * The batch id for an idempotency key: tenant and key hashed together, so tenants' keys never
- * meet and a re-sent upload lands on the same batch.
+ * The batch id for an idempotency key: an HMAC of tenant and key under the deployment's secret
+ * (`IdempotencySecret` of @rerank-pool/queue), so tenants' keys never meet, a re-sent upload lands
+ * on the same batch on any replica, and nobody without the secret can compute a batch's id.
  */
-export function idempotentBatchId(tenant: string, idempotencyKey: string): string {
-  const digest = createHash('sha256').update('batch\0').update(tenant).update('\0').update(idempotencyKey).digest('hex');
+export function idempotentBatchId(secret: Buffer, tenant: string, idempotencyKey: string): string {
+  const digest = createHmac('sha256', secret).update('batch\0').update(tenant).update('\0').update(idempotencyKey).digest('hex');
   return `bat-${digest.slice(0, 32)}`;
 }
 

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { Errors, RerankPoolError } from '@rerank-pool/contracts';
 import { checkObjectUrl, ObjectStoreError, useObjectRef } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { closeQueue, closeRedis, queueNameForModel, requestRedisOptions, whenReady } from '@rerank-pool/queue';
+import { closeQueue, closeRedis, IdempotencySecret, queueNameForModel, requestRedisOptions, whenReady } from '@rerank-pool/queue';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.js';
 import { BatchDriver } from './batch-driver.js';
 import type { BatchDriverEvents } from './batch-driver.js';
@@ -56,6 +56,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
   private readonly records: BatchRecords;
   private readonly queues = new Map<string, Queue>();
   private readonly jobs: LineJobs;
+  private readonly idempotencySecret: IdempotencySecret;
   private driver?: BatchDriver;
   private closing?: Promise<void>;
 
@@ -67,6 +68,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
     // ioredis reconnects by itself; a failing command reaches its caller.
     this.redis.on('error', () => {});
     this.records = new BatchRecords(this.redis, this.options.prefix);
+    this.idempotencySecret = new IdempotencySecret(this.redis, this.options.prefix);
     this.jobs = new LineJobs(this.redis, (model) => this.queueFor(model), this.options.models, this.options);
   }
 
@@ -85,7 +87,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
    * `batch_busy`, for as long as that upload keeps its lease.
    */
   async openUpload({ tenant, idempotencyKey, trace }: BatchRequestContext): Promise<OpenedUpload> {
-    const batchId = idempotencyKey === undefined ? newBatchId() : idempotentBatchId(tenant, idempotencyKey);
+    const batchId = idempotencyKey === undefined ? newBatchId() : idempotentBatchId(await this.idempotencySecret.get(), tenant, idempotencyKey);
     const token = randomUUID();
     const { uploadLeaseMs: leaseMs, retentionSeconds } = this.options;
     const { state, value } = await this.records.openUpload(batchId, { tenant, token, leaseMs, retentionSeconds, trace });
@@ -124,7 +126,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
         : await checkObjectUrl(urls.outputUrl, this.options.urlPrefixes).catch((error) => {
             throw urlError(error, 'output_url');
           });
-    const batchId = idempotencyKey === undefined ? newBatchId() : idempotentBatchId(tenant, idempotencyKey);
+    const batchId = idempotencyKey === undefined ? newBatchId() : idempotentBatchId(await this.idempotencySecret.get(), tenant, idempotencyKey);
     const existing = await this.records.read(batchId);
     if (existing) {
       if (existing.tenant !== tenant) throw Errors.internal(`batch id ${batchId} collides with another tenant's batch`);

@@ -1,7 +1,7 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RerankJobData } from '@rerank-pool/contracts';
-import { BATCH_LINE_PRIORITY } from '@rerank-pool/queue';
+import { BATCH_LINE_PRIORITY, rerankJobName } from '@rerank-pool/queue';
 import { lineJobId } from './batch-ids.js';
 import { execOrThrow } from './batch-records.js';
 import type { FilledBatchOptions } from './batch-options.js';
@@ -30,7 +30,7 @@ export class LineJobs {
     const byModel = new Map<string, { name: string; data: RerankJobData; opts: JobsOptions }[]>();
     for (const { index, data } of jobs) {
       const list = byModel.get(data.model) ?? [];
-      list.push({ name: 'rerank', data, opts: this.jobOptions(batchId, index) });
+      list.push({ name: rerankJobName(data.tenant), data, opts: this.jobOptions(batchId, index) });
       byModel.set(data.model, list);
     }
     await Promise.all([...byModel].map(([model, list]) => this.queueFor(model).addBulk(list)));

@@ -161,6 +161,23 @@ export const configSchema = {
     default: '30000',
     parse: integer(1),
   }),
+  httpIdleTimeoutMs: withDefault({
+    env: 'HTTP_IDLE_TIMEOUT_MS',
+    doc: 'A request body from which no byte arrives for this long while the API reads it is cut with 408 client_timeout; an upload may stream for hours as long as bytes keep coming',
+    default: '30000',
+    parse: integer(100),
+  }),
+  httpMaxConnections: withDefault({
+    env: 'HTTP_MAX_CONNECTIONS',
+    doc: 'Open HTTP connections one API process accepts; connections beyond it are closed at once (0: no limit)',
+    // Measured: a connection stalled mid-body costs the API about 13 KiB of RSS (10 KiB heap), an
+    // idle keep-alive one 4 KiB, so 2048 cost under 30 MiB. The bound that matters is file
+    // descriptors: 2048 leaves as many again for Redis and the batch store under the tightest
+    // common hard limit (4096), so a flood of slow clients cannot make Redis reconnects fail
+    // with EMFILE. Legitimate load needs far fewer (the bench runs 32 in flight; a balancer's pool, hundreds).
+    default: '2048',
+    parse: integer(0),
+  }),
   queuePrefix: withDefault({
     env: 'QUEUE_PREFIX',
     doc: 'Redis key prefix of all queues (BullMQ prefix)',
@@ -172,6 +189,11 @@ export const configSchema = {
     doc: 'tenant:key,tenant2:key2; when set requests need Authorization: Bearer <key>, else all are tenant "default"',
     redact: (keys) => keys.map(({ tenant }) => ({ tenant, key: REDACTED })),
     parse: apiKeys,
+  }),
+  adminDashboard: optional({
+    env: 'ADMIN_DASHBOARD',
+    doc: "on|off: the queue dashboard at /admin/queues, which can pause, retry and delete jobs (default: on with API_KEYS, behind the admin tenant's key; off without)",
+    parse: oneOf(['on', 'off']),
   }),
   webhookSecret: optional({
     env: 'WEBHOOK_SECRET',

@@ -118,6 +118,12 @@ export const Errors = {
       { jobId },
     ),
   clientTimeout: (message: string) => new RerankPoolError('client_timeout', message),
+  /** No byte of the body arrived for `idleMs` while the server was reading it; the connection is closed after this answer. */
+  bodyStalled: (idleMs: number) =>
+    new RerankPoolError(
+      'client_timeout',
+      `no byte of the request body arrived for ${idleMs} ms (HTTP_IDLE_TIMEOUT_MS); send the request again (an upload with an idempotency key continues where it stopped)`,
+    ),
   payloadTooLarge: (message: string) => new RerankPoolError('payload_too_large', message),
   uriTooLong: (message: string) => new RerankPoolError('uri_too_long', message),
   headersTooLarge: (message: string) => new RerankPoolError('headers_too_large', message),

@@ -10,7 +10,8 @@ export { isRedisUnreachable, redisUnavailable, REDIS_RETRY_AFTER_SECONDS } from 
 export { whenReady } from './when-ready.js';
 export { workerLockOptions } from './worker-lock-options.js';
 export type { WorkerLockOptions } from './worker-lock-options.js';
-export { idempotentJobId } from './idempotency.js';
+export { IdempotencySecret, idempotentJobId } from './idempotency.js';
+export { readJobOwner, rerankJobName } from './job-owner.js';
 export { checkDeadline } from './check-deadline.js';
 export { toJobFailure } from './job-failure.js';
 export { publishHeartbeat, removeHeartbeat, listLiveWorkers } from './heartbeat.js';

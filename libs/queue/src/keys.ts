@@ -3,6 +3,8 @@ export const keys = {
   tombstone: (prefix: string, queueName: string, jobId: string) => `${prefix}:${queueName}:cancelled:${jobId}`,
   heartbeatSet: (prefix: string, queueName: string) => `${prefix}:heartbeats:${queueName}`,
   heartbeat: (prefix: string, queueName: string, workerId: string) => `${prefix}:heartbeats:${queueName}:${workerId}`,
+  /** The random secret ids derived from idempotency keys are keyed with (see `IdempotencySecret`). */
+  idempotencySecret: (prefix: string) => `${prefix}:idempotency-secret`,
   /** Sorted set of a tenant's jobs not yet started, every model's: BullMQ job key -> enqueue time (ms). */
   tenantQueued: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:queued`,
   /** Present while a sweep of `tenantQueued` is fresh (set with PX). */

@@ -4,7 +4,8 @@ import type { JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
-import { idempotentJobId } from './idempotency.js';
+import { IdempotencySecret, idempotentJobId } from './idempotency.js';
+import { readJobOwner, rerankJobName } from './job-owner.js';
 import { readJobStatus } from './job-status.js';
 import type { RerankJobStatus } from './job-status.js';
 import { queueNameForModel } from './queue-name.js';
@@ -70,6 +71,7 @@ export class RerankQueue {
    */
   private readonly redis: Redis;
   private flows?: FlowProducer;
+  private readonly idempotencySecret: IdempotencySecret;
   private readonly tenantQueued: TenantQueuedJobs;
   private closing?: Promise<void>;
   private admissionReading?: DepthReading;
@@ -83,6 +85,7 @@ export class RerankQueue {
     this.redis.on('error', () => {});
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.options.prefix });
     this.queue.on('error', () => {});
+    this.idempotencySecret = new IdempotencySecret(this.redis, this.options.prefix);
     const { connection, prefix, outageGraceMs } = this.options;
     this.waiter = new ResultWaiter(this.queue, this.redis, { connection, prefix, outageGraceMs });
     this.tenantQueued = new TenantQueuedJobs(this.redis, { prefix, ttlSeconds: this.options.retentionSeconds });
@@ -100,7 +103,7 @@ export class RerankQueue {
 
   async enqueue(data: RerankJobData, { idempotencyKey }: EnqueueOptions = {}): Promise<EnqueueResult> {
     await this.checkConnected();
-    const jobId = idempotencyKey === undefined ? randomUUID() : idempotentJobId(data.tenant, idempotencyKey);
+    const jobId = idempotencyKey === undefined ? randomUUID() : idempotentJobId(await this.idempotencySecret.get(), data.tenant, idempotencyKey);
     if (idempotencyKey !== undefined && (await this.exists(jobId))) return { jobId, created: false };
     // Two concurrent first uses of one key both get here; BullMQ's add ignores an existing id
     // atomically, so there is still one job and one computation (both callers report created).
@@ -118,7 +121,7 @@ export class RerankQueue {
     }
     try {
       if (data.callbackUrl === undefined) {
-        await this.queue.add('rerank', data, opts);
+        await this.queue.add(rerankJobName(data.tenant), data, opts);
       } else {
         await this.addWithWebhook(data, data.callbackUrl, opts);
       }
@@ -203,9 +206,14 @@ export class RerankQueue {
     return (await reading.depth) + reading.addedSince;
   }
 
-  /** The job's status; another tenant's job is reported as not found, never as forbidden. */
+  /**
+   * The job's status; another tenant's job is reported as not found, never as forbidden. Its owner
+   * is read first, without the payload, so another tenant's job reads exactly like a missing one
+   * (same answer, same commands) and none of its data is loaded.
+   */
   async getJob(jobId: string, tenant: string): Promise<RerankJobStatus> {
     await this.checkConnected();
+    if ((await readJobOwner(this.redis, this.queue, this.options.prefix, jobId)) !== tenant) throw Errors.jobNotFound(jobId);
     const status = await readJobStatus(this.queue, this.redis, this.options.prefix, jobId);
     if (!status || status.tenant !== tenant) throw Errors.jobNotFound(jobId);
     return status;
@@ -329,7 +337,7 @@ export class RerankQueue {
       queueName: WEBHOOK_QUEUE_NAME,
       data: webhook,
       opts: retryingJobOptions(`webhook-${this.name}-${jobId}`, { attempts: webhookAttempts, backoffMs: webhookBackoffMs, retentionSeconds }),
-      children: [{ name: 'rerank', queueName: this.name, data, opts: { ...opts, ignoreDependencyOnFailure: true } }],
+      children: [{ name: rerankJobName(data.tenant), queueName: this.name, data, opts: { ...opts, ignoreDependencyOnFailure: true } }],
     });
   }
 }

@@ -23,11 +23,23 @@ function asBearer(authorization: string | undefined): string | undefined {
 }
 
 /**
+ * Whether the dashboard is served: ADMIN_DASHBOARD when set, else only with API_KEYS. Unlike the
+ * rest of the API it can pause every queue (scoring stops for all), so a deployment that set no
+ * keys does not get it open by default.
+ */
+export function adminDashboardEnabled({ adminDashboard, apiKeys }: Pick<RouteDeps['config'], 'adminDashboard' | 'apiKeys'>): boolean {
+  return adminDashboard === undefined ? (apiKeys?.length ?? 0) > 0 : adminDashboard === 'on';
+}
+
+/**
  * bull-board at /admin/queues over every model queue and the webhook queue. With API_KEYS set it
  * takes the `admin` tenant's key, as a Bearer token (scripts) or as the password of HTTP Basic
- * auth (browsers prompt for it); without API_KEYS it is as open as the rest of the API.
+ * auth (browsers prompt for it). Without API_KEYS it is off (404) unless ADMIN_DASHBOARD=on, and
+ * then open to anyone who reaches the port.
  */
 export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry }) => {
+  if (!adminDashboardEnabled(config)) return;
+  if (!config.apiKeys?.length) app.log.warn(`ADMIN_DASHBOARD=on without API_KEYS: ${ADMIN_PATH} can pause, retry and delete jobs without any credentials`);
   // The model queues are the registry's (and closed by it); only the webhook queue is opened here.
   const redis = new Redis(requestRedisOptions(redisOptionsFromUrl(config.redisUrl)));
   // Connection errors reach the dashboard's own requests; ioredis reconnects meanwhile.

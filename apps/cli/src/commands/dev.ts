@@ -3,6 +3,7 @@ import { loadConfig } from '@rerank-pool/config';
 import { RerankWorker, workerStopBoundMs } from '@rerank-pool/worker';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
 import { defaultModel } from '../default-model.js';
+import { API_SERVER, warnIfExposed } from '../exposure-warning.js';
 import { ensureRedis } from '../local-redis.js';
 import { startProcessTracing } from '../process-tracing.js';
 import { onShutdown } from '../shutdown.js';
@@ -40,6 +41,7 @@ export async function dev(argv: string[]): Promise<number> {
     const app = await startApi(config);
     const address = app.server.address();
     const actualPort = typeof address === 'object' && address ? address.port : config.port;
+    warnIfExposed(API_SERVER('dev'), config.host, actualPort, config);
     const base = `http://localhost:${actualPort}`;
     process.stdout.write(
       [

@@ -1,6 +1,7 @@
 import { loadConfig } from '@rerank-pool/config';
 import { RerankWorker, workerStopBoundMs } from '@rerank-pool/worker';
 import { parseCommandArgs } from '../args.js';
+import { WORKER_METRICS_SERVER, warnIfExposed } from '../exposure-warning.js';
 import { startProcessTracing } from '../process-tracing.js';
 import { onShutdown } from '../shutdown.js';
 
@@ -11,6 +12,7 @@ export async function worker(argv: string[]): Promise<number> {
   const config = loadConfig();
   const tracing = await startProcessTracing(config, 'rerank-pool-worker');
   const running = await RerankWorker.start({ config, models: values.model, metricsPort: config.metricsPort, drainTimeoutMs: config.workerDrainMs });
+  warnIfExposed(WORKER_METRICS_SERVER, config.host, running.metricsPort ?? config.metricsPort, config);
   await onShutdown(async () => {
     await running.close();
     await tracing.shutdown();
