@@ -2,38 +2,17 @@
 // a few distinct (query, documents) inputs, so each answer can be checked against a reference
 // computed once, outside the service, by `rerank-pool score` (a fresh process per input).
 import { join } from 'node:path';
+import { createRng, syntheticText } from '@rerank-pool/model-synth';
 import { log, mapLimit } from './util.mjs';
 
 export const TOLERANCE = 1e-4;
 
-const WORDS = [
-  'ranking', 'passage', 'query', 'model', 'score', 'search', 'token', 'batch', 'worker', 'queue',
-  'vector', 'index', 'retrieval', 'answer', 'document', 'relevance', 'neural', 'encoder', 'cross',
-  'latency', 'throughput', 'redis', 'crash', 'restart', 'recovery', 'webhook', 'signature', 'job',
-];
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function words(next, count) {
-  return Array.from({ length: count }, () => WORDS[Math.floor(next() * WORDS.length)]).join(' ');
-}
-
 /** `count` distinct inputs of 1 query x 4-24 documents of 4-40 words. */
 export function makeInputs(count, seed = 17) {
-  const next = random(seed);
+  const next = createRng(seed);
   return Array.from({ length: count }, (_, i) => {
-    const documents = Array.from({ length: 4 + Math.floor(next() * 21) }, () => words(next, 4 + Math.floor(next() * 37)));
-    return { key: i, query: `${words(next, 2 + Math.floor(next() * 5))} q${i}`, documents };
+    const documents = Array.from({ length: 4 + Math.floor(next() * 21) }, () => syntheticText(next, 4 + Math.floor(next() * 37)));
+    return { key: i, query: `${syntheticText(next, 2 + Math.floor(next() * 5))} q${i}`, documents };
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Config } from '@rerank-pool/config';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, isWhitespace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
 
 /** What a JSON body (or one batch line) may hold before it is refused unparsed. */
 export interface JsonLimits {
@@ -24,19 +25,6 @@ export class JsonLimitError extends Error {
     super(reason);
     this.name = 'JsonLimitError';
   }
-}
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-
-function isWhitespace(code: number): boolean {
-  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
 /**

@@ -3,21 +3,10 @@ import type { RawLine } from '@rerank-pool/batches';
 import { Errors } from '@rerank-pool/contracts';
 import { JsonLimitError, parseBoundedJson } from './bounded-json.js';
 import type { JsonLimits } from './bounded-json.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, isWhitespace, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-chars.js';
 
 /** Elements read between two turns of the event loop. */
 const YIELD_EVERY = 1000;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-
-function isWhitespace(code: number): boolean {
-  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
-}
 
 function firstNonBlank(raw: Buffer, from: number): number {
   let i = from;

@@ -1,14 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeModel } from '@rerank-pool/model-synth';
+import { describe, expect, it } from 'vitest';
 import { startPrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
-import type { PrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
 import { seconds, sleep, timedRequest } from './support/fault-timing.js';
 import type { TimedAnswer } from './support/fault-timing.js';
 import { freePort, startApiProcess, startWorkerProcess } from './support/service-processes.js';
-import type { ServiceProcess } from './support/service-processes.js';
+import { useServiceFixture } from './support/service-fixture.js';
 
 /**
  * Invariant 7 (issue 9): a Redis outage gives fast 503s and recovers by itself. Real `rerank-pool
@@ -24,30 +19,9 @@ const READY_AGAIN_BOUND_MS = 10_000;
 /** How long a request during the outage is waited for at most: past the bound it has failed anyway. */
 const DOWN_WAIT_MS = FAST_503_BOUND_MS + 5000;
 
-let root: string;
-let modelDir: string;
-let modelId: string;
-let redis: PrivateRedis | undefined;
-const running: ServiceProcess[] = [];
+const fx = useServiceFixture({ label: 'redis-outage', preset: 'tiny', seed: 29 });
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'rp-redis-outage-'));
-  modelDir = join(root, 'synthetic-tiny');
-  modelId = basename(modelDir);
-  await synthesizeModel({ preset: 'tiny', outDir: modelDir, seed: 29 });
-});
-
-afterEach(async () => {
-  for (const proc of running.splice(0)) await proc.kill();
-  await redis?.stop();
-  redis = undefined;
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-const rerankBody = (n: number) => ({ model: modelId, query: `outage query ${n}`, documents: ['a passage about ranking', 'a passage about queues', 'bananas are yellow'] });
+const rerankBody = (n: number) => ({ model: fx.modelId, query: `outage query ${n}`, documents: ['a passage about ranking', 'a passage about queues', 'bananas are yellow'] });
 
 /** 503, a Retry-After in whole seconds, and the documented `{error: {code: "unavailable", message}}`. */
 function expectUnavailable(answer: TimedAnswer, what: string): void {
@@ -62,24 +36,24 @@ function expectUnavailable(answer: TimedAnswer, what: string): void {
 function expectReranked(answer: TimedAnswer): void {
   expect(answer.status, JSON.stringify(answer.body ?? answer.error)?.slice(0, 300)).toBe(200);
   expect(answer.body.results).toHaveLength(3);
-  expect(answer.body.meta.model).toBe(modelId);
+  expect(answer.body.meta.model).toBe(fx.modelId);
 }
 
 describe('when Redis goes away under running API and worker processes and comes back', () => {
   it('should answer 503 + Retry-After fast while it is down, and serve again within seconds of its return without a restart', async () => {
-    redis = await startPrivateRedis();
-    const { port: redisPort } = redis;
-    const env = { REDIS_URL: redis.url, RERANK_MODELS: modelDir, POOL_THREADS: '1', REQUEST_TIMEOUT_MS: '15000', LOG_LEVEL: 'warn' };
+    fx.redis = await startPrivateRedis();
+    const { port: redisPort } = fx.redis;
+    const env = { REDIS_URL: fx.redis.url, RERANK_MODELS: fx.modelDir, POOL_THREADS: '1', REQUEST_TIMEOUT_MS: '15000', LOG_LEVEL: 'warn' };
     const worker = await startWorkerProcess(env);
     const apiPort = await freePort();
     const api = await startApiProcess(env, apiPort);
-    running.push(worker, api);
+    fx.running.push(worker, api);
     const pids = [api.child.pid, worker.child.pid];
 
     expectReranked(await timedRequest(apiPort, 'POST', '/v1/rerank', rerankBody(0)));
     expect((await timedRequest(apiPort, 'GET', '/readyz')).status).toBe(200);
 
-    await redis.stop();
+    await fx.redis.stop();
     const down = performance.now();
 
     // At once, while the clients' connections have just broken…
@@ -110,7 +84,7 @@ describe('when Redis goes away under running API and worker processes and comes 
       expect(ready.ms).toBeLessThanOrEqual(FAST_503_BOUND_MS);
     }
 
-    redis = await startPrivateRedis({ port: redisPort });
+    fx.redis = await startPrivateRedis({ port: redisPort });
     const back = performance.now();
     // Asked again until it works: an attempt may meet a client still reconnecting (a fast 503)
     // or wait in the queue for the worker to be back.

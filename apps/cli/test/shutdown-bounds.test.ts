@@ -1,14 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeModel } from '@rerank-pool/model-synth';
+import { describe, expect, it } from 'vitest';
 import { startPrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
-import type { PrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
 import { gradedRequest, queueCounts, seconds, sleep, timedRequest, timeExit, waitUntil } from './support/fault-timing.js';
 import type { TimedAnswer, TimedExit } from './support/fault-timing.js';
 import { freePort, startApiProcess, startWorkerProcess } from './support/service-processes.js';
 import type { ServiceProcess } from './support/service-processes.js';
+import { useServiceFixture } from './support/service-fixture.js';
 
 /**
  * Invariant 7 (issue 9): a shutdown ends in bounded time in any state. SIGTERM to real
@@ -24,34 +20,13 @@ const CAP_SLACK_MS = 5000;
 const JOBS = 20;
 const DOCUMENTS = 80;
 
-let root: string;
-let modelDir: string;
-let modelId: string;
-let redis: PrivateRedis | undefined;
-const running: ServiceProcess[] = [];
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'rp-shutdown-bounds-'));
-  modelDir = join(root, 'synthetic-tinybert-l2');
-  modelId = basename(modelDir);
-  await synthesizeModel({ preset: 'tinybert-l2', outDir: modelDir, seed: 31 });
-});
-
-afterEach(async () => {
-  for (const proc of running.splice(0)) await proc.kill();
-  await redis?.stop();
-  redis = undefined;
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const fx = useServiceFixture({ label: 'shutdown-bounds', preset: 'tinybert-l2', seed: 31 });
 
 async function baseEnv(): Promise<Record<string, string>> {
-  redis = await startPrivateRedis();
+  fx.redis = await startPrivateRedis();
   return {
-    REDIS_URL: redis.url,
-    RERANK_MODELS: modelDir,
+    REDIS_URL: fx.redis.url,
+    RERANK_MODELS: fx.modelDir,
     POOL_THREADS: '1',
     WORKER_DRAIN_MS: String(WORKER_DRAIN_MS),
     // Long enough that no waiting client ends a shutdown by timing out.
@@ -63,22 +38,22 @@ async function baseEnv(): Promise<Record<string, string>> {
 async function api(env: Record<string, string>): Promise<{ proc: ServiceProcess; port: number }> {
   const port = await freePort();
   const proc = await startApiProcess(env, port);
-  running.push(proc);
+  fx.running.push(proc);
   return { proc, port };
 }
 
 async function worker(env: Record<string, string>): Promise<ServiceProcess> {
   const proc = await startWorkerProcess(env);
-  running.push(proc);
+  fx.running.push(proc);
   return proc;
 }
 
 /** Sync requests that wait in the API (no worker runs): resolves once all are queued in Redis. */
 async function waitingSyncRequests(port: number, count: number): Promise<{ answers: Promise<TimedAnswer[]> }> {
   const answers = Promise.all(
-    Array.from({ length: count }, (_, j) => timedRequest(port, 'POST', '/v1/rerank', { model: modelId, query: `waiting ${j}`, documents: ['one passage', 'another passage'] }, 120_000)),
+    Array.from({ length: count }, (_, j) => timedRequest(port, 'POST', '/v1/rerank', { model: fx.modelId, query: `waiting ${j}`, documents: ['one passage', 'another passage'] }, 120_000)),
   );
-  await waitUntil(async () => (await queueCounts(redis!.port, modelId)).waiting === count, 10_000, `${count} sync requests queued`);
+  await waitUntil(async () => (await queueCounts(fx.redis!.port, fx.modelId)).waiting === count, 10_000, `${count} sync requests queued`);
   // Wrapped: an async function returning the promise itself would wait for the answers.
   return { answers };
 }
@@ -86,10 +61,10 @@ async function waitingSyncRequests(port: number, count: number): Promise<{ answe
 /** Submits JOBS async jobs and resolves once they are all active on the (one) running worker. */
 async function activeJobsOnWorker(port: number): Promise<void> {
   for (let j = 0; j < JOBS; j++) {
-    const accepted = await timedRequest(port, 'POST', '/v1/jobs', { model: modelId, ...gradedRequest(j, DOCUMENTS) });
+    const accepted = await timedRequest(port, 'POST', '/v1/jobs', { model: fx.modelId, ...gradedRequest(j, DOCUMENTS) });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
   }
-  await waitUntil(async () => (await queueCounts(redis!.port, modelId)).active === JOBS, 10_000, `${JOBS} jobs active`);
+  await waitUntil(async () => (await queueCounts(fx.redis!.port, fx.modelId)).active === JOBS, 10_000, `${JOBS} jobs active`);
 }
 
 function report(what: string, exit: TimedExit, bound: number, proc: ServiceProcess): void {
@@ -103,7 +78,7 @@ describe('when rerank-pool api gets SIGTERM', () => {
     const env = await baseEnv();
     const { proc, port } = await api(env);
     const { answers } = await waitingSyncRequests(port, 3);
-    await redis!.stop();
+    await fx.redis!.stop();
     await sleep(500);
     const exit = await timeExit(proc, API_BOUND_MS + CAP_SLACK_MS);
     const clients = (await answers).map((a) => a.status || a.error);
@@ -126,7 +101,7 @@ describe(`when rerank-pool worker gets SIGTERM (WORKER_DRAIN_MS=${WORKER_DRAIN_M
   it(`should exit within ${WORKER_BOUND_MS / 1000} s when idle with Redis down`, async () => {
     const env = await baseEnv();
     const proc = await worker(env);
-    await redis!.stop();
+    await fx.redis!.stop();
     await sleep(500);
     report('idle worker, Redis down', await timeExit(proc, WORKER_BOUND_MS + CAP_SLACK_MS), WORKER_BOUND_MS, proc);
   });
@@ -136,7 +111,7 @@ describe(`when rerank-pool worker gets SIGTERM (WORKER_DRAIN_MS=${WORKER_DRAIN_M
     const proc = await worker(env);
     const { port } = await api(env);
     await activeJobsOnWorker(port);
-    await redis!.stop();
+    await fx.redis!.stop();
     await sleep(500);
     report(`worker with ${JOBS} active jobs, Redis down`, await timeExit(proc, WORKER_BOUND_MS + CAP_SLACK_MS), WORKER_BOUND_MS, proc);
   });
@@ -147,7 +122,7 @@ describe(`when rerank-pool worker gets SIGTERM (WORKER_DRAIN_MS=${WORKER_DRAIN_M
     const { port } = await api(env);
     await activeJobsOnWorker(port);
     const exit = await timeExit(proc, WORKER_BOUND_MS + CAP_SLACK_MS);
-    const counts = await queueCounts(redis!.port, modelId);
+    const counts = await queueCounts(fx.redis!.port, fx.modelId);
     console.log(`  after the exit: ${JSON.stringify(counts)}`);
     report(`worker with ${JOBS} active jobs, Redis up`, exit, WORKER_BOUND_MS, proc);
     // None lost: each job finished within the drain or waits in the queue again, no attempt failed.

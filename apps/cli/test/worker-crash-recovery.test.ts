@@ -1,15 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InferencePool } from '@rerank-pool/model-runtime';
-import { synthesizeModel } from '@rerank-pool/model-synth';
 import { startPrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
-import type { PrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
 import { activeJobs, gradedRequest, lockTtlMs, seconds, takenBy, timedRequest, waitUntil } from './support/fault-timing.js';
 import type { TimedAnswer } from './support/fault-timing.js';
 import { freePort, startApiProcess, startWorkerProcess } from './support/service-processes.js';
-import type { ServiceProcess } from './support/service-processes.js';
+import { useServiceFixture } from './support/service-fixture.js';
 
 /**
  * Invariant 7 (issue 9): a crashed worker's jobs run again within seconds. Twenty synchronous
@@ -40,44 +35,22 @@ const OBSERVATION_SLACK_MS = 500;
 const CHECKED = [0, 7, 13, 19];
 const TOLERANCE = 1e-4;
 
-let root: string;
-let modelDir: string;
-let modelId: string;
-let redis: PrivateRedis | undefined;
-const running: ServiceProcess[] = [];
-
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'rp-worker-crash-'));
-  // tinybert-l2 and long pairs: the twenty requests take seconds, still being scored at the kill.
-  modelDir = join(root, 'synthetic-tinybert-l2');
-  modelId = basename(modelDir);
-  await synthesizeModel({ preset: 'tinybert-l2', outDir: modelDir, seed: 23 });
-});
-
-afterEach(async () => {
-  for (const proc of running.splice(0)) await proc.kill();
-  await redis?.stop();
-  redis = undefined;
-});
-
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const fx = useServiceFixture({ label: 'worker-crash', preset: 'tinybert-l2', seed: 23 });
 
 describe('when a worker is killed (-9) with synchronous requests active on it', () => {
   it(`should answer all ${REQUESTS} requests correctly within REQUEST_TIMEOUT_MS, the jobs back in the queue within ${BACK_IN_QUEUE_BOUND_MS / 1000} s`, async () => {
-    redis = await startPrivateRedis();
-    const env = { REDIS_URL: redis.url, RERANK_MODELS: modelDir, REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), WORKER_CONCURRENCY: '32', LOG_LEVEL: 'warn' };
+    fx.redis = await startPrivateRedis();
+    const env = { REDIS_URL: fx.redis.url, RERANK_MODELS: fx.modelDir, REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), WORKER_CONCURRENCY: '32', LOG_LEVEL: 'warn' };
     const workerA = await startWorkerProcess(env);
-    running.push(workerA);
+    fx.running.push(workerA);
     const port = await freePort();
-    running.push(await startApiProcess(env, port));
+    fx.running.push(await startApiProcess(env, port));
 
     const requests = Array.from({ length: REQUESTS }, (_, j) => gradedRequest(j, DOCUMENTS));
     const answers: Array<TimedAnswer | undefined> = new Array(REQUESTS);
     const answered = Promise.all(
       requests.map(async (request, j) => {
-        answers[j] = await timedRequest(port, 'POST', '/v1/rerank', { model: modelId, ...request }, REQUEST_TIMEOUT_MS + 15_000);
+        answers[j] = await timedRequest(port, 'POST', '/v1/rerank', { model: fx.modelId, ...request }, REQUEST_TIMEOUT_MS + 15_000);
         return answers[j]!;
       }),
     );
@@ -85,27 +58,27 @@ describe('when a worker is killed (-9) with synchronous requests active on it', 
     // All twenty taken by A, the only worker.
     const pidA = workerA.child.pid;
     const takenMs = await waitUntil(async () => {
-      const active = await activeJobs(redis!.port, modelId);
+      const active = await activeJobs(fx.redis!.port, fx.modelId);
       return active.length === REQUESTS && active.every((job) => takenBy(job.processedBy, pidA));
     }, 20_000, `${REQUESTS} jobs active on worker A`);
     workerA.child.kill('SIGSTOP');
     const frozen = performance.now();
-    const atFreeze = await activeJobs(redis.port, modelId);
+    const atFreeze = await activeJobs(fx.redis.port, fx.modelId);
     expect(atFreeze.length, 'a request finished before A was frozen').toBe(REQUESTS);
     expect(atFreeze.every((job) => takenBy(job.processedBy, pidA))).toBe(true);
     const jobIds = atFreeze.map((job) => job.id);
 
     const workerB = await startWorkerProcess(env);
-    running.push(workerB);
+    fx.running.push(workerB);
     const pidB = workerB.child.pid;
     const bReady = performance.now() - frozen;
 
     // Resumed, A renews its locks at once; killed right after the renewal.
-    const frozenTtl = await lockTtlMs(redis.port, modelId, jobIds[0]!);
+    const frozenTtl = await lockTtlMs(fx.redis.port, fx.modelId, jobIds[0]!);
     workerA.child.kill('SIGCONT');
     let renewedTtl = frozenTtl;
     await waitUntil(
-      async () => (renewedTtl = await lockTtlMs(redis!.port, modelId, jobIds[0]!)) > frozenTtl + 200,
+      async () => (renewedTtl = await lockTtlMs(fx.redis!.port, fx.modelId, jobIds[0]!)) > frozenTtl + 200,
       10_000,
       `A renewing its locks once resumed (lock ${frozenTtl} ms left at the freeze's end)`,
       5,
@@ -114,7 +87,7 @@ describe('when a worker is killed (-9) with synchronous requests active on it', 
     await workerA.kill();
 
     // The state at the kill: nothing answered, all twenty active under A's name.
-    const atKill = await activeJobs(redis.port, modelId);
+    const atKill = await activeJobs(fx.redis.port, fx.modelId);
     expect(answers.filter(Boolean)).toEqual([]);
     expect(atKill.map((job) => job.id).sort()).toEqual([...jobIds].sort());
     expect(atKill.every((job) => takenBy(job.processedBy, pidA))).toBe(true);
@@ -127,7 +100,7 @@ describe('when a worker is killed (-9) with synchronous requests active on it', 
     let seenOnB = false;
     await waitUntil(
       async () => {
-        const active = await activeJobs(redis!.port, modelId);
+        const active = await activeJobs(fx.redis!.port, fx.modelId);
         seenOnB ||= active.some((job) => takenBy(job.processedBy, pidB));
         return active.every((job) => !takenBy(job.processedBy, pidA));
       },
@@ -147,18 +120,18 @@ describe('when a worker is killed (-9) with synchronous requests active on it', 
       expect(answer.status, JSON.stringify(answer.body ?? answer.error).slice(0, 300)).toBe(200);
       expect(answer.ms).toBeLessThanOrEqual(REQUEST_TIMEOUT_MS);
       const { body } = answer;
-      expect(body.meta.model).toBe(modelId);
+      expect(body.meta.model).toBe(fx.modelId);
       expect(body.results).toHaveLength(DOCUMENTS);
       expect(body.results.map((r: { index: number }) => r.index).sort((a: number, b: number) => a - b)).toEqual(requests[j]!.documents.map((_, i) => i));
       const scores = body.results.map((r: { relevance_score: number }) => r.relevance_score);
       expect(scores).toEqual([...scores].sort((a, b) => b - a));
     }
     // B finished the killed worker's jobs: the twenty are done, none is left active.
-    expect(await activeJobs(redis.port, modelId)).toEqual([]);
+    expect(await activeJobs(fx.redis.port, fx.modelId)).toEqual([]);
     expect(seenOnB).toBe(true);
     expect(backMs).toBeLessThanOrEqual(BACK_IN_QUEUE_BOUND_MS + OBSERVATION_SLACK_MS);
 
-    const local = await InferencePool.open({ modelDir, threads: 2 });
+    const local = await InferencePool.open({ modelDir: fx.modelDir, threads: 2 });
     try {
       for (const j of CHECKED) {
         const expected = await local.score(requests[j]!.query, requests[j]!.documents);
