@@ -66,7 +66,9 @@ export function errorBody(error: RerankPoolError): ErrorBody {
 
 export function handleError(this: unknown, raw: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const error = toRerankPoolError(raw);
-  if (error.statusCode >= 500) request.log.error({ err: raw }, error.message);
+  // An outage answers every request 503: one line each, without a stack, is enough to see it.
+  if (error.code === 'unavailable') request.log.warn({ code: error.code }, error.message);
+  else if (error.statusCode >= 500) request.log.error({ err: raw }, error.message);
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   return reply.status(error.statusCode).send(errorBody(error));
 }

@@ -156,14 +156,19 @@ export class ResultWaiter {
     }
     const client = (await ready) as unknown as OpenEvents['client'] & NodeJS.EventEmitter;
     client.on('close', () => this.onConnectionLost());
-    client.on('ready', () => clearTimeout(this.outageTimer));
+    client.on('ready', () => {
+      clearTimeout(this.outageTimer);
+      this.outageTimer = undefined;
+    });
     this.opened = { events, client };
     return this.opened;
   }
 
+  /** Every failed reconnect attempt closes the connection again: the grace runs from the first. */
   private onConnectionLost(): void {
-    clearTimeout(this.outageTimer);
+    if (this.outageTimer) return;
     this.outageTimer = setTimeout(() => {
+      this.outageTimer = undefined;
       if (this.connected) return;
       this.abandonAll((jobId) => redisUnavailable(`lost the connection while waiting for job ${jobId}; poll GET /v1/jobs/${jobId}`, { jobId }));
     }, this.options.outageGraceMs);
