@@ -9,7 +9,7 @@ import { onShutdown } from '../shutdown.js';
 export const usage = 'api [--model DIR|HUB_ID ...]   (settings from the environment, see README)';
 
 export async function api(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('api', argv, { model: { type: 'string', multiple: true } });
+  const { values } = parseCommandArgs('api', argv, { model: { type: 'string', multiple: true, value: 'DIR|HUB_ID', description: 'Model to serve (default: RERANK_MODELS)' } });
   const config = loadConfig();
   const tracing = await startProcessTracing(config, 'rerank-pool-api');
   const app = await startApi(config, { models: values.model });

@@ -92,12 +92,12 @@ function layoutName(options: BareLoopOptions): string {
 
 export async function bench(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('bench', argv, {
-    preset: { type: 'string', default: 'tinybert-l2' },
-    queries: { type: 'string' },
-    docs: { type: 'string' },
-    concurrency: { type: 'string' },
-    rounds: { type: 'string' },
-    json: { type: 'boolean', default: false },
+    preset: { type: 'string', default: 'tinybert-l2', value: 'tinybert-l2|minilm-l6', description: 'Synthetic model to measure' },
+    queries: { type: 'string', value: 'N', description: 'Queries in the workload (default: 240 for tinybert-l2, 48 for minilm-l6)' },
+    docs: { type: 'string', value: 'N', description: `Documents per query (default: ${DEFAULT_DOCS})` },
+    concurrency: { type: 'string', value: 'N', description: 'Requests in flight against the pipeline (default: 32)' },
+    rounds: { type: 'string', value: 'N', description: `Measured rounds, each reported as its median (default: ${DEFAULT_ROUNDS})` },
+    json: { type: 'boolean', default: false, description: 'Print the report as JSON on stdout' },
   });
   const preset = values.preset as SynthPresetName;
   if (!PRESETS.includes(preset)) throw new UsageError(`bench: --preset must be one of ${PRESETS.join(', ')}, got "${values.preset}"`);

@@ -12,8 +12,8 @@ export const usage = 'dev [--port N] [--model DIR|HUB_ID ...]   (API + worker in
 
 export async function dev(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('dev', argv, {
-    port: { type: 'string' },
-    model: { type: 'string', multiple: true },
+    port: { type: 'string', value: 'N', description: 'HTTP port of the API (default: PORT)' },
+    model: { type: 'string', multiple: true, value: 'DIR|HUB_ID', description: 'Model to serve (default: RERANK_MODELS)' },
   });
   const port = positiveIntegerArg('dev', 'port', values.port);
   const baseConfig = loadConfig();

@@ -22,13 +22,13 @@ const LABELS: Record<MetricName, (k: number) => string> = {
 
 export async function evaluate(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('eval', argv, {
-    qrels: { type: 'string' },
-    run: { type: 'string' },
-    baseline: { type: 'string' },
-    k: { type: 'string' },
-    complete: { type: 'boolean', default: false },
-    'per-query': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
+    qrels: { type: 'string', value: 'FILE', description: 'Relevance judgments, TREC qrels format (required)' },
+    run: { type: 'string', value: 'FILE', description: 'Ranking to evaluate, TREC run format (required)' },
+    baseline: { type: 'string', value: 'FILE', description: 'A first-stage run to compare with, per query' },
+    k: { type: 'string', value: 'K', description: 'Cut-off for nDCG, MRR and recall (default: 10)' },
+    complete: { type: 'boolean', default: false, description: 'Score judged queries missing from the run as 0 (trec_eval -c)' },
+    'per-query': { type: 'boolean', default: false, description: 'Also print the metrics of every query' },
+    json: { type: 'boolean', default: false, description: 'Print the report as JSON on stdout' },
   });
   const options = { k: positiveIntegerArg('eval', 'k', values.k) ?? 10, complete: values.complete };
   const qrelsFile = requiredArg('eval', 'qrels', values.qrels);

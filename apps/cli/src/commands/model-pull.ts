@@ -7,8 +7,8 @@ export const usage = 'model pull HUB_ID [--revision R] [--variant V]';
 
 export async function modelPull(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('model pull', argv, {
-    revision: { type: 'string' },
-    variant: { type: 'string' },
+    revision: { type: 'string', value: 'R', description: 'Branch, tag or commit on the Hub (default: main)' },
+    variant: { type: 'string', value: 'V', description: 'ONNX variant to download (e.g. a quantized one)' },
   });
   if (positionals.length !== 1) throw new UsageError(`model pull: expected one HUB_ID, got ${positionals.length}`);
   const bars = new Map<string, Progress>();

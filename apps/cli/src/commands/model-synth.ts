@@ -6,9 +6,9 @@ export const usage = 'model synth --preset tiny|tinybert-l2|minilm-l6 --out DIR 
 
 export async function modelSynth(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('model synth', argv, {
-    preset: { type: 'string' },
-    out: { type: 'string' },
-    seed: { type: 'string' },
+    preset: { type: 'string', value: 'tiny|tinybert-l2|minilm-l6', description: 'Architecture of the synthetic model (required)' },
+    out: { type: 'string', value: 'DIR', description: 'Directory to write the model to (required)' },
+    seed: { type: 'string', value: 'N', description: 'Seed of the random weights' },
   });
   const preset = requiredArg('model synth', 'preset', values.preset);
   if (!(preset in SYNTH_PRESETS)) {

@@ -5,21 +5,21 @@ import { parseCommandArgs, positiveIntegerArg, requiredArg } from '../args.js';
 import { UsageError } from '../cli-error.js';
 
 export const usage =
-  'score --model DIR|HUB_ID --query Q --doc D [--doc D ...] [--json] [--raw] [--max-length N] [--truncation longest_first|only_second] [--variant V]';
+  'score --model DIR|HUB_ID --query Q --doc D [--doc D ...] [--json] [--raw] [--max-length N] [--truncation longest_first|only_second] [--variant V] [--threads N]';
 
 const TRUNCATIONS: readonly TruncationStrategy[] = ['longest_first', 'only_second'];
 
 export async function score(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('score', argv, {
-    model: { type: 'string' },
-    query: { type: 'string' },
-    doc: { type: 'string', multiple: true },
-    json: { type: 'boolean', default: false },
-    raw: { type: 'boolean', default: false },
-    'max-length': { type: 'string' },
-    truncation: { type: 'string' },
-    variant: { type: 'string' },
-    threads: { type: 'string' },
+    model: { type: 'string', value: 'DIR|HUB_ID', description: 'Model directory or Hugging Face Hub id (required)' },
+    query: { type: 'string', value: 'Q', description: 'The query (required)' },
+    doc: { type: 'string', multiple: true, value: 'D', description: 'A document to score against the query; at least one' },
+    json: { type: 'boolean', default: false, description: 'Print the ranked results as JSON' },
+    raw: { type: 'boolean', default: false, description: 'Show logits instead of scores' },
+    'max-length': { type: 'string', value: 'N', description: "Tokens per query-document pair (default: the model's)" },
+    truncation: { type: 'string', value: 'longest_first|only_second', description: 'How over-long pairs are cut (default: longest_first)' },
+    variant: { type: 'string', value: 'V', description: 'ONNX variant of the model to load' },
+    threads: { type: 'string', value: 'N', description: 'onnxruntime threads (default: 1)' },
   });
   const query = requiredArg('score', 'query', values.query);
   const documents = values.doc ?? [];

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchAccepted, BatchReference, BatchStatusBody } from '@rerank-pool/contracts';
-import { parseCommandArgs, positiveIntegerArg, requiredArg } from '../args.js';
+import { parseCommandArgs, positiveIntegerArg, requiredArg, type CommandOptions } from '../args.js';
 import { UsageError } from '../cli-error.js';
 import { Progress } from '../progress.js';
 import { BatchClient } from '../submit/batch-client.js';
@@ -52,17 +52,17 @@ interface ReferenceOptions extends CommonOptions {
 type SubmitOptions = UploadOptions | ReferenceOptions;
 
 const ARGS = {
-  out: { type: 'string' },
-  api: { type: 'string' },
-  format: { type: 'string' },
-  topics: { type: 'string' },
-  corpus: { type: 'string' },
-  'k-in': { type: 'string' },
-  model: { type: 'string' },
-  'interval-ms': { type: 'string' },
-  'input-url': { type: 'string' },
-  'output-url': { type: 'string' },
-} as const;
+  out: { type: 'string', value: 'FILE', description: 'Where to write the results' },
+  api: { type: 'string', value: 'URL', description: `The rerank-pool API (default: RERANK_POOL_URL or ${DEFAULT_API})` },
+  format: { type: 'string', value: 'jsonl|trec', description: 'Input and output format (default: jsonl)' },
+  topics: { type: 'string', value: 'FILE', description: 'Queries for --format trec' },
+  corpus: { type: 'string', value: 'FILE', description: 'Documents for --format trec' },
+  'k-in': { type: 'string', value: 'N', description: `Candidates per query re-ranked with --format trec (default: ${DEFAULT_K_IN})` },
+  model: { type: 'string', value: 'M', description: 'Model for every request (default: the service\'s first)' },
+  'interval-ms': { type: 'string', value: 'N', description: `How often progress is polled (default: ${DEFAULT_INTERVAL_MS})` },
+  'input-url': { type: 'string', value: 'URL', description: 'Input the service reads itself (file:///… or s3://…) instead of FILE' },
+  'output-url': { type: 'string', value: 'URL', description: 'Where the service writes the results, with --input-url' },
+} as const satisfies CommandOptions;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof ARGS>>['values'];
 

@@ -8,7 +8,7 @@ import { onShutdown } from '../shutdown.js';
 export const usage = 'worker [--model DIR|HUB_ID ...]   (settings from the environment, see README)';
 
 export async function worker(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('worker', argv, { model: { type: 'string', multiple: true } });
+  const { values } = parseCommandArgs('worker', argv, { model: { type: 'string', multiple: true, value: 'DIR|HUB_ID', description: 'Model to serve (default: RERANK_MODELS)' } });
   const config = loadConfig();
   const tracing = await startProcessTracing(config, 'rerank-pool-worker');
   const running = await RerankWorker.start({ config, models: values.model, metricsPort: config.metricsPort, drainTimeoutMs: config.workerDrainMs });
