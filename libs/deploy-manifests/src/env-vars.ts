@@ -3,8 +3,8 @@ import { relative } from 'node:path';
 import { configSchema } from '@rerank-pool/config';
 import { loadComposeFile, type ComposeFile } from './compose-file.js';
 import { envInstructionNames, parseDockerfile } from './dockerfile.js';
-import { podContainers, type K8sObject } from './kustomize/k8s-object.js';
-import { loadKustomization } from './kustomize/render-kustomization.js';
+import { podContainers, type K8sObject } from './k8s-object.js';
+import { renderKustomization } from './kustomize-build.js';
 import { composeFilePath, dockerfilePaths, kustomizeDirs, repoRoot } from './repo-paths.js';
 
 /** One environment variable a manifest sets for the app, and where. */
@@ -78,7 +78,7 @@ export function dockerfileEnvVars(path: string): EnvVarUse[] {
 export function envVarsUsed(): EnvVarUse[] {
   return [
     ...composeEnvVars(loadComposeFile()),
-    ...Object.entries(kustomizeDirs).flatMap(([name, dir]) => kubernetesEnvVars(loadKustomization(dir), `k8s ${name}`)),
+    ...Object.entries(kustomizeDirs).flatMap(([name, dir]) => kubernetesEnvVars(renderKustomization(dir), `k8s ${name}`)),
     ...Object.values(dockerfilePaths).flatMap(dockerfileEnvVars),
   ];
 }

@@ -1,8 +1,8 @@
-export { repoRoot, composeFilePath, dockerfilePaths, kustomizeDirs, deploymentYamlFiles } from './repo-paths.js';
-export { readYamlDocuments, readYamlFile } from './yaml-file.js';
+export { repoRoot, composeFilePath, dockerfilePaths, kustomizeDirs, scaleToZeroOverlayDir, deploymentYamlFiles } from './repo-paths.js';
+export { parseYamlDocuments, readYamlDocuments, readYamlFile } from './yaml-file.js';
 export { loadComposeFile, composeSchemaErrors, type ComposeFile, type ComposeService } from './compose-file.js';
-export { loadKustomization } from './kustomize/render-kustomization.js';
-export { podContainers, type K8sObject } from './kustomize/k8s-object.js';
+export { renderKustomization, type RenderOptions } from './kustomize-build.js';
+export { podContainers, type K8sObject } from './k8s-object.js';
 export { kubernetesSchemaErrors } from './kubernetes-schema.js';
 export { parseDockerfile, envInstructionNames, type DockerInstruction, type DockerStage, type ParsedDockerfile } from './dockerfile.js';
 export { envVarsUsed, composeEnvVars, kubernetesEnvVars, dockerfileEnvVars, unknownEnvVars, isKnownEnvVar, type EnvVarUse } from './env-vars.js';

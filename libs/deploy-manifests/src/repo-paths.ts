@@ -13,6 +13,9 @@ export const kustomizeDirs = {
   gpu: join(repoRoot, 'k8s', 'overlays', 'gpu'),
 } as const;
 
+/** The cpu overlay with the scale-to-zero component, as an operator would write it (a test fixture). */
+export const scaleToZeroOverlayDir = join(repoRoot, 'libs', 'deploy-manifests', 'test', 'fixtures', 'cpu-scale-to-zero');
+
 /** Every YAML file of the deployment: docker-compose.yml and all of infra/ and k8s/. */
 export function deploymentYamlFiles(): string[] {
   const found = [composeFilePath];

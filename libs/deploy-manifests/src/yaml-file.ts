@@ -7,11 +7,16 @@ import { parseAllDocuments } from 'yaml';
  * the way Docker Compose resolves them.
  */
 export function readYamlDocuments(path: string): unknown[] {
-  const documents = parseAllDocuments(readFileSync(path, 'utf8'), { merge: true, prettyErrors: true });
+  return parseYamlDocuments(readFileSync(path, 'utf8'), path);
+}
+
+/** Every document of YAML text as plain data; `source` names it in errors. */
+export function parseYamlDocuments(text: string, source: string): unknown[] {
+  const documents = parseAllDocuments(text, { merge: true, prettyErrors: true });
   const list = Array.isArray(documents) ? documents : [documents];
   return list.map((document) => {
     const [error] = document.errors;
-    if (error) throw new SyntaxError(`${path}: ${error.message}`);
+    if (error) throw new SyntaxError(`${source}: ${error.message}`);
     return document.toJS();
   });
 }

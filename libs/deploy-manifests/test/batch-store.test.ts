@@ -1,6 +1,6 @@
 import { configSchema } from '@rerank-pool/config';
 import { describe, expect, it } from 'vitest';
-import { kustomizeDirs, loadComposeFile, loadKustomization, podContainers, type ComposeService, type K8sObject } from '../src/index.js';
+import { kustomizeDirs, loadComposeFile, renderKustomization, podContainers, type ComposeService, type K8sObject } from '../src/index.js';
 
 const compose = loadComposeFile();
 
@@ -135,7 +135,7 @@ function containerEnv(objects: K8sObject[], container: Record<string, unknown>):
 }
 
 describe.each(Object.entries(kustomizeDirs))('when configuring the batch store of the %s API pods', (_name, dir) => {
-  const objects = loadKustomization(dir);
+  const objects = renderKustomization(dir);
   const api = objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'rerank-pool-api') as K8sObject;
   const env = containerEnv(objects, podContainers(api)[0]);
 

@@ -16,6 +16,11 @@ describe('when validating docker-compose.yml against the Compose Specification s
     expect(composeSchemaErrors(compose)).toEqual([]);
   });
 
+  it('should know the current specification: top-level name, include and models', () => {
+    const current = { ...structuredClone(compose), name: 'rerank-pool', include: ['other/compose.yaml'], models: { reranker: { model: 'ai/example' } } };
+    expect(composeSchemaErrors(current)).toEqual([]);
+  });
+
   it('should report an unknown service key, so the check can fail', () => {
     const broken = structuredClone(compose);
     broken.services.api.replica = 2;

@@ -1,10 +1,11 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kustomizeDirs, loadKustomization, repoRoot, type K8sObject } from '../src/index.js';
+import { kustomizeDirs, renderKustomization, scaleToZeroOverlayDir, type K8sObject } from '../src/index.js';
 
 interface ScaledObjectSpec {
   scaleTargetRef: { name: string };
   minReplicaCount: number;
+  maxReplicaCount: number;
+  fallback?: { failureThreshold: number; replicas: number };
   triggers: Array<{ type: string; metadata: Record<string, string> }>;
 }
 
@@ -19,7 +20,7 @@ function deployment(objects: K8sObject[], name: string): K8sObject {
 }
 
 describe.each(Object.entries(kustomizeDirs))('when reading the %s worker ScaledObject', (_name, dir) => {
-  const spec = scaledObject(loadKustomization(dir));
+  const spec = scaledObject(renderKustomization(dir));
 
   it('should scale the worker Deployment', () => {
     expect(spec.scaleTargetRef.name).toBe('rerank-pool-worker');
@@ -36,6 +37,20 @@ describe.each(Object.entries(kustomizeDirs))('when reading the %s worker ScaledO
     expect(Number(trigger.metadata.threshold)).toBeGreaterThan(0);
   });
 
+  it('should make a missing gauge a scaler error, not an empty queue', () => {
+    // KEDA's default (ignoreNullValues 'true') reads an empty answer as 0: with no scrape target
+    // the workers would never scale up, silently.
+    const [trigger] = spec.triggers;
+    expect(trigger.metadata.ignoreNullValues).toBe('false');
+    expect(new URL(trigger.metadata.serverAddress).hostname).toMatch(/^prometheus-operated\./);
+  });
+
+  it('should fall back to a fixed number of workers while the trigger fails', () => {
+    expect(spec.fallback?.failureThreshold).toBeGreaterThan(0);
+    expect(spec.fallback?.replicas).toBeGreaterThan(0);
+    expect(spec.fallback?.replicas).toBeLessThanOrEqual(spec.maxReplicaCount);
+  });
+
   it('should keep one worker by default', () => {
     expect(spec.minReplicaCount).toBe(1);
   });
@@ -43,10 +58,14 @@ describe.each(Object.entries(kustomizeDirs))('when reading the %s worker ScaledO
 
 describe('when an overlay includes the scale-to-zero component', () => {
   // Rendered as an overlay would: the cpu overlay's kustomization plus the component.
-  const objects = loadKustomization(join(repoRoot, 'libs/deploy-manifests/test/fixtures/cpu-scale-to-zero'));
+  const objects = renderKustomization(scaleToZeroOverlayDir);
 
   it('should let KEDA remove every worker', () => {
     expect(scaledObject(objects).minReplicaCount).toBe(0);
+  });
+
+  it('should keep the trigger of the base', () => {
+    expect(scaledObject(objects).triggers).toEqual(scaledObject(renderKustomization(kustomizeDirs.base)).triggers);
   });
 
   it('should keep API pods ready without a worker heartbeat, so jobs can arrive to wake workers', () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { kubernetesSchemaErrors, kustomizeDirs, loadKustomization, type K8sObject } from '../src/index.js';
+import { kubernetesSchemaErrors, kustomizeDirs, renderKustomization, scaleToZeroOverlayDir, type K8sObject } from '../src/index.js';
 
-describe.each(Object.entries(kustomizeDirs))('when rendering the %s kustomization', (_name, dir) => {
-  const objects = loadKustomization(dir);
+const rendered = { ...kustomizeDirs, 'cpu + scale-to-zero': scaleToZeroOverlayDir };
 
-  it('should validate every object against its Kubernetes or KEDA schema', () => {
+describe.each(Object.entries(rendered))('when rendering the %s kustomization', (_name, dir) => {
+  const objects = renderKustomization(dir);
+
+  it('should validate every object against its Kubernetes, KEDA or Prometheus Operator schema', () => {
     expect(objects.flatMap(kubernetesSchemaErrors)).toEqual([]);
   });
 
@@ -16,6 +18,7 @@ describe.each(Object.entries(kustomizeDirs))('when rendering the %s kustomizatio
       'HorizontalPodAutoscaler/rerank-pool-api',
       'PodDisruptionBudget/rerank-pool-api',
       'PodDisruptionBudget/rerank-pool-worker',
+      'PodMonitor/rerank-pool',
       'ScaledObject/rerank-pool-worker',
       'Secret/rerank-pool-secrets',
       'Service/rerank-pool-api',
@@ -28,12 +31,18 @@ describe.each(Object.entries(kustomizeDirs))('when rendering the %s kustomizatio
 });
 
 describe('when an object breaks its schema', () => {
-  const worker = loadKustomization(kustomizeDirs.base).find((object) => object.kind === 'Deployment' && object.metadata.name === 'rerank-pool-worker') as K8sObject;
+  const worker = renderKustomization(kustomizeDirs.base).find((object) => object.kind === 'Deployment' && object.metadata.name === 'rerank-pool-worker') as K8sObject;
 
   it('should report a wrongly typed field', () => {
     const broken = structuredClone(worker) as K8sObject & { spec: { template: { spec: { terminationGracePeriodSeconds: unknown } } } };
     broken.spec.template.spec.terminationGracePeriodSeconds = '40s';
     expect(kubernetesSchemaErrors(broken)).toEqual([expect.stringContaining('terminationGracePeriodSeconds')]);
+  });
+
+  it('should report a PodMonitor endpoint of the wrong shape', () => {
+    const podMonitor = renderKustomization(kustomizeDirs.base).find((object) => object.kind === 'PodMonitor') as K8sObject & { spec: { podMetricsEndpoints: unknown } };
+    podMonitor.spec.podMetricsEndpoints = { port: 'http' };
+    expect(kubernetesSchemaErrors(podMonitor)).toEqual([expect.stringContaining('podMetricsEndpoints')]);
   });
 
   it('should report a kind it has no schema for', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kustomizeDirs, loadKustomization, podContainers, type K8sObject } from '../src/index.js';
+import { kustomizeDirs, renderKustomization, podContainers, type K8sObject } from '../src/index.js';
 
 interface Rendered {
   objects: K8sObject[];
@@ -9,7 +9,7 @@ interface Rendered {
 }
 
 function render(dir: string): Rendered {
-  const objects = loadKustomization(dir);
+  const objects = renderKustomization(dir);
   const deployment = (name: string) => objects.find((object) => object.kind === 'Deployment' && object.metadata.name === name) as K8sObject;
   const worker = deployment('rerank-pool-worker');
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kustomizeDirs, loadKustomization, podContainers, WORKER_DRAIN_SECONDS, type K8sObject } from '../src/index.js';
+import { kustomizeDirs, renderKustomization, podContainers, WORKER_DRAIN_SECONDS, type K8sObject } from '../src/index.js';
 
 type PodSpec = { terminationGracePeriodSeconds?: number; securityContext?: { runAsNonRoot?: boolean } };
 
@@ -14,7 +14,7 @@ function podSpec(object: K8sObject): PodSpec {
 }
 
 describe.each(Object.entries(kustomizeDirs))('when checking the %s workloads', (_name, dir) => {
-  const objects = loadKustomization(dir);
+  const objects = renderKustomization(dir);
   const worker = find(objects, 'Deployment', 'rerank-pool-worker');
   const api = find(objects, 'Deployment', 'rerank-pool-api');
 

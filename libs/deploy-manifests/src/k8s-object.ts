@@ -12,10 +12,6 @@ export function isK8sObject(value: unknown): value is K8sObject {
   return typeof apiVersion === 'string' && typeof kind === 'string' && typeof metadata?.name === 'string';
 }
 
-export function objectKey(object: Pick<K8sObject, 'kind' | 'metadata'>): string {
-  return `${object.kind}/${object.metadata.name}`;
-}
-
 /** The pod template's containers of a workload object (Deployment, StatefulSet, ...), or none. */
 export function podContainers(object: K8sObject): Array<Record<string, unknown>> {
   const spec = (object.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template?.spec;
