@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RerankPoolError, errorDetail, isRerankPoolError } from '@rerank-pool/contracts';
 import type { ErrorBody, ErrorCode } from '@rerank-pool/contracts';
 import { isRedisUnreachable, redisUnavailable } from '@rerank-pool/queue';
+import { teiReplyFor } from './tei-errors.js';
 
 type ValidationIssue = NonNullable<FastifyError['validation']>[number];
 
@@ -70,5 +71,10 @@ export function handleError(this: unknown, raw: FastifyError | Error, request: F
   if (error.code === 'unavailable') request.log.warn({ code: error.code }, error.message);
   else if (error.statusCode >= 500) request.log.error({ err: raw }, error.message);
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  // TEI's routes answer in TEI's `{error, error_type}` with its statuses (tei-errors.ts).
+  if (request.routeOptions.config?.tei) {
+    const tei = teiReplyFor(error);
+    return reply.status(tei.statusCode).send(tei.body);
+  }
   return reply.status(error.statusCode).send(errorBody(error));
 }

@@ -1,4 +1,4 @@
-import type { JobPriority, RequestPriority, RerankDocument, RerankFields } from '@rerank-pool/contracts';
+import type { JobPriority, RequestPriority, RerankDocument, RerankFields, TruncationDirection } from '@rerank-pool/contracts';
 
 /** A rerank request once its wire format (Cohere, TEI, jobs) is stripped away. */
 export interface RerankInput {
@@ -8,6 +8,8 @@ export interface RerankInput {
   maxTokensPerDoc?: number;
   /** false: the worker fails over-long inputs (`input_too_long`) instead of truncating. */
   truncate: boolean;
+  /** Which end truncation drops (TEI's `truncation_direction`); default `right`, the beginning is kept. */
+  truncationDirection?: TruncationDirection;
   priority: JobPriority;
   timeoutMs?: number;
   callbackUrl?: string;

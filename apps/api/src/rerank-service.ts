@@ -79,7 +79,7 @@ export class RerankService {
       model: queue.model,
       query: input.query,
       documents: input.documents,
-      options: { maxTokensPerDoc: input.maxTokensPerDoc, truncate: input.truncate },
+      options: { maxTokensPerDoc: input.maxTokensPerDoc, truncate: input.truncate, truncationDirection: input.truncationDirection },
       priority: input.priority,
       tenant,
       createdAt,

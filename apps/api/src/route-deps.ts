@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '@rerank-pool/config';
-import { errorBodySchema } from '@rerank-pool/contracts';
+import { errorBodySchema, teiErrorBodySchema } from '@rerank-pool/contracts';
 import type { ModelRegistry } from './model-registry.js';
 import type { RerankService } from './rerank-service.js';
 
@@ -19,11 +19,16 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Served without an API key (health, readiness, the OpenAPI document). */
     public?: boolean;
+    /** A Hugging Face TEI route: errors answer in TEI's `{error, error_type}` with its statuses. */
+    tei?: boolean;
   }
 }
 
 /** Error responses every route documents. */
 export const errorResponses = { '4xx': errorBodySchema, '5xx': errorBodySchema } as const;
+
+/** Error responses of the TEI routes (`config.tei`): TEI's body. */
+export const teiErrorResponses = { '4xx': teiErrorBodySchema, '5xx': teiErrorBodySchema } as const;
 
 /** The W3C trace context of the request, carried in the job for the tracing issue. */
 export function traceCarrier(headers: IncomingHttpHeaders): Record<string, string> | undefined {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from 'bullmq';
-import { ERROR_STATUS } from '@rerank-pool/contracts';
+import { ERROR_STATUS, TEI_ERROR_TYPES } from '@rerank-pool/contracts';
+import type { TeiErrorType } from '@rerank-pool/contracts';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { createHarness, listenOnLoopback, startFixedScoreConsumer } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
@@ -12,8 +13,9 @@ import { rawRequest } from './helpers/raw-http.js';
 /**
  * Property: whatever a client sends, the API answers without a 5xx (other than the documented
  * 503 and 504), every error is `{error: {code, message, field?}}` with a code of the catalogue
- * answered with that code's status, and the server still answers /healthz afterwards. Fixed
- * seeds keep a run reproducible; the run counts keep the file near 20-30 s.
+ * answered with that code's status, except on the TEI routes, which answer TEI's
+ * `{error, error_type}` with a status of that type, and the server still answers /healthz
+ * afterwards. Fixed seeds keep a run reproducible; the run counts keep the file near 20-30 s.
  */
 const SEED = 1010;
 const API_KEY = 'fuzz-key';
@@ -77,6 +79,37 @@ function checkError(status: number, body: string, where: string): void {
   if (error!.field !== undefined) expect(error!.field, where).toBeTypeOf('string');
 }
 
+/** The statuses each TEI error type is answered with (TEI's own, and ours where TEI has no such case: 401/403/413/...). */
+const TEI_TYPE_STATUSES: Record<TeiErrorType, number[]> = {
+  Empty: [400],
+  Validation: [401, 403, 404, 408, 409, 413, 414, 415, 422, 431],
+  Tokenizer: [422],
+  Backend: [424, 504],
+  Overloaded: [429],
+  Unhealthy: [503],
+};
+
+/** The routes that answer in TEI's shape: `METHOD /path`. */
+const TEI_ROUTES = new Set(['POST /rerank', 'GET /info', 'GET /health']);
+
+let teiErrorsSeen = 0;
+
+/** TEI's error shape `{error, error_type}`, with a status of its type. */
+function checkTeiError(status: number, body: string, where: string): void {
+  teiErrorsSeen++;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new Error(`error body is not JSON: ${where}`);
+  }
+  const error = parsed as { error?: unknown; error_type?: unknown };
+  expect(Object.keys(error).sort(), where).toEqual(['error', 'error_type']);
+  expect(typeof error.error === 'string' && error.error.length > 0, where).toBe(true);
+  expect(TEI_ERROR_TYPES, `unknown error_type: ${where}`).toContain(error.error_type);
+  expect(TEI_TYPE_STATUSES[error.error_type as TeiErrorType], `status of the error_type: ${where}`).toContain(status);
+}
+
 function checkResponse(request: FuzzRequest | string, method: string, url: string, status: number, body: string): void {
   const where = describeExchange(request, status, body);
   if (status >= 500) expect([503, 504], `a 5xx other than 503/504: ${where}`).toContain(status);
@@ -86,7 +119,10 @@ function checkResponse(request: FuzzRequest | string, method: string, url: strin
     expect(JSON.parse(body).status, where).toBe('not_ready');
     return;
   }
-  checkError(status, body, where);
+  // The route matched as the router does: the path as sent, before any query.
+  const path = url.split('?', 1)[0];
+  if (TEI_ROUTES.has(`${method} ${path}`)) checkTeiError(status, body, where);
+  else checkError(status, body, where);
 }
 
 async function expectHealthy(): Promise<void> {
@@ -99,7 +135,7 @@ async function expectHealthy(): Promise<void> {
 describe('when random requests hit every documented route', () => {
   it('should answer each without an undocumented 5xx, every error in the documented shape', async () => {
     expect(operations.map((operation) => `${operation.method} ${operation.path}`)).toEqual(
-      expect.arrayContaining(['POST /v1/rerank', 'POST /v2/rerank', 'POST /rerank', 'POST /v1/jobs', 'GET /v1/jobs/{id}', 'DELETE /v1/jobs/{id}', 'POST /v1/batches', 'GET /v1/batches/{id}/results', 'GET /healthz']),
+      expect.arrayContaining(['POST /v1/rerank', 'POST /v2/rerank', 'POST /rerank', 'GET /info', 'GET /health', 'POST /v1/jobs', 'GET /v1/jobs/{id}', 'DELETE /v1/jobs/{id}', 'POST /v1/batches', 'GET /v1/batches/{id}/results', 'GET /healthz']),
     );
     const statuses = new Map<number, number>();
     await fc.assert(
@@ -114,6 +150,9 @@ describe('when random requests hit every documented route', () => {
     // The run reached both sides: accepted requests and refused ones.
     expect(statuses.get(200) ?? 0).toBeGreaterThan(20);
     expect(statuses.get(400) ?? 0).toBeGreaterThan(100);
+    // ...and the TEI routes' errors, checked in TEI's shape.
+    console.log(`TEI errors checked: ${teiErrorsSeen}`);
+    expect(teiErrorsSeen).toBeGreaterThan(50);
     await expectHealthy();
   });
 });

@@ -20,7 +20,7 @@ describe('when the OpenAPI document is fetched', () => {
     const doc = response.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/readyz', '/rerank', '/v1/jobs', '/v1/jobs/{id}', '/v1/models', '/v1/rerank', '/v2/rerank', '/v1/batches', '/v1/batches/{id}', '/v1/batches/{id}/results'].sort(),
+      ['/healthz', '/readyz', '/health', '/info', '/rerank', '/v1/jobs', '/v1/jobs/{id}', '/v1/models', '/v1/rerank', '/v2/rerank', '/v1/batches', '/v1/batches/{id}', '/v1/batches/{id}/results'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/jobs/{id}']).sort()).toEqual(['delete', 'get']);
     expect(Object.keys(doc.paths['/v1/batches/{id}']).sort()).toEqual(['delete', 'get']);

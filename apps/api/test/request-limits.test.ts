@@ -26,13 +26,17 @@ async function post(url: string, payload: string | object, contentType = 'applic
 
 describe('when a body nests deeper than MAX_JSON_DEPTH', () => {
   it('should answer 400 naming the limit and enqueue nothing', async () => {
-    for (const url of ['/v1/rerank', '/v2/rerank', '/rerank', '/v1/jobs', '/v1/batches']) {
+    for (const url of ['/v1/rerank', '/v2/rerank', '/v1/jobs', '/v1/batches']) {
       const response = await post(url, `{"query":"q","documents":["a"],"x":${nested(20)}}`);
       expect(response.statusCode).toBe(400);
       expect(response.json()).toEqual({
         error: { code: 'invalid_request', field: 'body', message: 'the body has nesting deeper than MAX_JSON_DEPTH (16)' },
       });
     }
+    // The TEI route says the same in TEI's body and status.
+    const tei = await post('/rerank', `{"query":"q","texts":["a"],"x":${nested(20)}}`);
+    expect(tei.statusCode).toBe(422);
+    expect(tei.json()).toEqual({ error: 'the body has nesting deeper than MAX_JSON_DEPTH (16)', error_type: 'Validation' });
     expect(await harness.jobCount()).toBe(0);
   });
 

@@ -90,10 +90,10 @@ describe('when the TEI route is served', () => {
     expect(raw.json()[0]).toEqual({ index: 1, score: Math.log(0.9 / 0.1), text: '90 ninety' });
   });
 
-  it('should answer 413 input_too_long when truncate is false and the worker finds an input too long', async () => {
+  it("should answer TEI's 422 Validation when truncate is false and the worker finds an input too long", async () => {
     const response = await harness.app.inject({ method: 'POST', url: '/rerank', payload: { query: 'q', texts: ['10 short', `20 ${'long '.repeat(8)}`] } });
-    expect(response.statusCode).toBe(413);
-    expect(response.json().error).toMatchObject({ code: 'input_too_long', field: 'documents[1]', message: 'documents[1] has 40 tokens; the model takes at most 16' });
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({ error: 'documents[1] has 40 tokens; the model takes at most 16', error_type: 'Validation' });
   });
 });
 

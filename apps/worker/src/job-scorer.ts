@@ -147,7 +147,10 @@ export class JobScorer {
 
   private tokenize(data: RerankJobData): Promise<PackedPairs> {
     return withSpan('rerank.tokenize', { attributes: { 'rerank.documents': data.documents.length } }, async (span) => {
-      const encoded = await this.pool.encode(data.query, data.documents, { maxTokensPerDoc: data.options.maxTokensPerDoc });
+      const encoded = await this.pool.encode(data.query, data.documents, {
+        maxTokensPerDoc: data.options.maxTokensPerDoc,
+        truncationDirection: data.options.truncationDirection,
+      });
       let truncated = 0;
       for (let i = 0; i < encoded.count; i++) if (encoded.truncated[i]) truncated++;
       span.setAttributes({ 'rerank.tokens': tokenCount(encoded), 'rerank.truncated_documents': truncated });

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DynamicBatcher, type BatchStats } from '@rerank-pool/batcher';
@@ -50,6 +51,15 @@ interface ServedModel {
   batcher: DynamicBatcher;
   scorer: JobScorer;
   consumer: Worker<RerankJobData, RerankJobResult | BatchLineReceipt>;
+  /** The Hub commit the files come from, when known (TEI's `model_sha`). */
+  revision?: string;
+}
+
+/** A Hub cache snapshot folder is named by its commit (`snapshots/<sha>`); a plain directory has none. */
+function hubRevision(source: string, dir: string): string | undefined {
+  if (source === 'directory') return undefined;
+  const name = basename(dir);
+  return /^[0-9a-f]{40}$/.test(name) ? name : undefined;
 }
 
 /**
@@ -181,7 +191,7 @@ export class RerankWorker {
           metrics.jobsStalled.inc({ model: resolved.id });
           logger.warn('job stalled: its worker stopped renewing the lock', { model: resolved.id, jobId });
         });
-        served.push({ id: resolved.id, pool, batcher, scorer, consumer });
+        served.push({ id: resolved.id, pool, batcher, scorer, consumer, revision: hubRevision(resolved.source, resolved.dir) });
         logger.info('serving model', {
           model: resolved.id,
           dir: resolved.dir,
@@ -203,7 +213,17 @@ export class RerankWorker {
           publishHeartbeat(
             redis,
             config.queuePrefix,
-            { model: m.id, workerId, maxLength: m.pool.model.maxLength, executionProvider: m.pool.executionProvider, threads: m.pool.options.threads },
+            {
+              model: m.id,
+              workerId,
+              maxLength: m.pool.model.maxLength,
+              executionProvider: m.pool.executionProvider,
+              threads: m.pool.options.threads,
+              // What TEI's GET /info reports of the model, read by the API from here.
+              dtype: m.pool.model.dtype,
+              labels: m.pool.model.labels,
+              revision: m.revision,
+            },
             heartbeatMs * 3,
           ),
         ),

@@ -2,6 +2,9 @@ import { Errors } from './errors.js';
 
 export type JobPriority = 'interactive' | 'batch';
 
+/** Which end of an over-long text truncation drops: `right` keeps its beginning, `left` its end. */
+export type TruncationDirection = 'left' | 'right';
+
 /** The payload of a rerank job, written by the API and read by workers. Bump `v` on breaking changes. */
 export interface RerankJobData {
   v: 1;
@@ -12,6 +15,8 @@ export interface RerankJobData {
     maxTokensPerDoc?: number;
     /** TEI semantics: false means an over-long input fails the job with `input_too_long`. */
     truncate?: boolean;
+    /** Which end truncation drops (TEI's `truncation_direction`): `left` keeps a text's end. Default `right`. */
+    truncationDirection?: TruncationDirection;
   };
   priority: JobPriority;
   tenant: string;
@@ -129,6 +134,9 @@ export function parseRerankJobData(input: unknown): RerankJobData {
   if (options.truncate !== undefined && typeof options.truncate !== 'boolean') {
     throw Errors.invalidRequest('options.truncate must be a boolean', 'options.truncate');
   }
+  if (options.truncationDirection !== undefined && options.truncationDirection !== 'left' && options.truncationDirection !== 'right') {
+    throw Errors.invalidRequest('options.truncationDirection must be "left" or "right"', 'options.truncationDirection');
+  }
   if (data.priority !== 'interactive' && data.priority !== 'batch') {
     throw Errors.invalidRequest('priority must be "interactive" or "batch"', 'priority');
   }
@@ -141,6 +149,7 @@ export function parseRerankJobData(input: unknown): RerankJobData {
     options: {
       maxTokensPerDoc: optional(options.maxTokensPerDoc, (value) => read.number(value, 'options.maxTokensPerDoc', true)),
       truncate: options.truncate as boolean | undefined,
+      truncationDirection: options.truncationDirection as TruncationDirection | undefined,
     },
     priority: data.priority,
     tenant: read.string(data.tenant, 'tenant', false),

@@ -2,7 +2,7 @@ export { ModelRuntimeError, type ModelRuntimeErrorCode } from './errors.js';
 export { EXECUTION_PROVIDERS, isExecutionProvider, type ExecutionProvider } from './execution-provider.js';
 export { readModelFiles, locateOnnxFile, type ModelFiles, type LocateOptions } from './model-files.js';
 export { describeModel, type ModelInfo } from './model-info.js';
-export { truncatePairLengths, type TruncationStrategy, type PairLengths } from './pair-truncation.js';
+export { truncatePairLengths, type TruncationDirection, type TruncationStrategy, type PairLengths } from './pair-truncation.js';
 export { PairEncoder, type PairEncodeOptions, type EncodedPair } from './pair-encoder.js';
 export { pack, view, gather, concat, pairLength, type PackedPairs, type RowRef } from './packed-pairs.js';
 export { DEFAULT_BATCH_BUDGET, planBatches, paddingEfficiency, type BatchBudget, type PlannedBatch } from './batch-planner.js';

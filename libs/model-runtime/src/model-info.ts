@@ -15,6 +15,27 @@ export interface ModelInfo {
   numLabels: number;
   /** True for models written by `rerank-pool model synth`: their scores mean nothing. */
   synthetic: boolean;
+  /** Weight type of the ONNX file, from its variant name (`model_fp16.onnx`, `model_quantized.onnx`): float32, float16, int8 or int4. */
+  dtype: string;
+  /** config.json's `id2label` and `label2id` (what TEI's `/info` reports), when it declares them. */
+  labels?: { id2label: Record<string, string>; label2id: Record<string, number> };
+}
+
+/** The Hub's ONNX variants name their weight type; an unmarked `model.onnx` is float32. */
+export function onnxDtype(onnxPath: string): string {
+  const name = basename(onnxPath).toLowerCase();
+  if (/fp16|float16/.test(name)) return 'float16';
+  if (/q4|bnb4|int4/.test(name)) return 'int4';
+  if (/quantized|int8|uint8|qint8|quint8/.test(name)) return 'int8';
+  return 'float32';
+}
+
+function labelsOf(config: Record<string, unknown>): ModelInfo['labels'] {
+  const { id2label, label2id } = config;
+  if (!id2label || typeof id2label !== 'object' || !label2id || typeof label2id !== 'object') return undefined;
+  const names = Object.entries(id2label).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+  const ids = Object.entries(label2id).filter((entry): entry is [string, number] => Number.isInteger(entry[1]));
+  return { id2label: Object.fromEntries(names), label2id: Object.fromEntries(ids) };
 }
 
 // RoBERTa-family models reserve the first positions after the padding index.
@@ -56,5 +77,7 @@ export function describeModel(files: ModelFiles, id?: string): ModelInfo {
     maxLength,
     numLabels: countLabels(files.config, where),
     synthetic: typeof files.config.rerank_pool_synthetic === 'object' && files.config.rerank_pool_synthetic !== null,
+    dtype: onnxDtype(files.onnxPath),
+    labels: labelsOf(files.config),
   };
 }

@@ -1,6 +1,6 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelRuntimeError } from './errors.js';
-import { truncatePairLengths, type TruncationStrategy } from './pair-truncation.js';
+import { truncatePairLengths, type TruncationDirection, type TruncationStrategy } from './pair-truncation.js';
 
 export interface PairEncodeOptions {
   /** Longest encoded pair, special tokens included. Default: the model's own limit. */
@@ -9,6 +9,17 @@ export interface PairEncodeOptions {
   truncation?: TruncationStrategy;
   /** Cut every document to this many tokens before fitting the pair (Cohere's max_tokens_per_doc). */
   maxTokensPerDoc?: number;
+  /**
+   * Which end a cut drops (the `tokenizers` crate's TruncationDirection, TEI's
+   * `truncation_direction`): `right` keeps a text's beginning, `left` keeps its end. Default `right`.
+   */
+  truncationDirection?: TruncationDirection;
+}
+
+/** The first `count` tokens (direction right) or the last `count` (direction left). */
+function keepTokens(ids: number[], count: number, direction: TruncationDirection): number[] {
+  if (count >= ids.length) return ids;
+  return direction === 'left' ? ids.slice(ids.length - count) : ids.slice(0, count);
 }
 
 /** One encoded pair: `[CLS] query [SEP] document [SEP]` (or the model's own template). */
@@ -79,17 +90,21 @@ export class PairEncoder {
       throw new ModelRuntimeError('INVALID_OPTION', `maxLength ${maxLength} leaves no room for text after ${this.specialTokens} special tokens`);
     }
     const strategy = options.truncation ?? 'longest_first';
+    const direction = options.truncationDirection ?? 'right';
+    if (direction !== 'left' && direction !== 'right') {
+      throw new ModelRuntimeError('INVALID_OPTION', `truncationDirection must be "left" or "right", got ${JSON.stringify(direction)}`);
+    }
     const queryIds = this.tokenize(query);
     return documents.map((document) => {
       let docIds = this.tokenize(document);
       let truncated = false;
       if (options.maxTokensPerDoc !== undefined && docIds.length > options.maxTokensPerDoc) {
-        docIds = docIds.slice(0, options.maxTokensPerDoc);
+        docIds = keepTokens(docIds, options.maxTokensPerDoc, direction);
         truncated = true;
       }
       const keep = truncatePairLengths({ first: queryIds.length, second: docIds.length }, budget, strategy);
       truncated ||= keep.first < queryIds.length || keep.second < docIds.length;
-      return this.assemble(queryIds.slice(0, keep.first), docIds.slice(0, keep.second), truncated);
+      return this.assemble(keepTokens(queryIds, keep.first, direction), keepTokens(docIds, keep.second, direction), truncated);
     });
   }
 

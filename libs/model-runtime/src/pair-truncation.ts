@@ -9,6 +9,12 @@ import { ModelRuntimeError } from './errors.js';
  */
 export type TruncationStrategy = 'longest_first' | 'only_second';
 
+/**
+ * Which end of a text a cut drops, as the crate's TruncationDirection: `right` keeps the
+ * beginning, `left` keeps the end. The lengths kept are the same either way.
+ */
+export type TruncationDirection = 'left' | 'right';
+
 export interface PairLengths {
   first: number;
   second: number;

@@ -120,7 +120,7 @@ const contentTypes = fc.oneof(
 const headerValue = fc.string({ unit: fc.constantFrom(...'abcXYZ019-_.:/ =;,"'.split('')), maxLength: 40 });
 
 const segment = fc.oneof(
-  fc.constantFrom('v1', 'v2', 'rerank', 'jobs', 'batches', 'results', 'models', 'healthz', 'readyz', 'metrics', 'openapi.json', '', '..', '.', '%', '%zz', '%E0%A4%A', '%00', '%2F', 'é', '%C3%A9'),
+  fc.constantFrom('v1', 'v2', 'rerank', 'info', 'health', 'jobs', 'batches', 'results', 'models', 'healthz', 'readyz', 'metrics', 'openapi.json', '', '..', '.', '%', '%zz', '%E0%A4%A', '%00', '%2F', 'é', '%C3%A9'),
   fc.string({ unit: fc.constantFrom(...'abcz09-_.~%:@!$&()*+,;='.split('')), maxLength: 12 }),
 );
 
