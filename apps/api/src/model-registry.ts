@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { resolveModelAliases } from '@rerank-pool/config';
 import type { Config } from '@rerank-pool/config';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
 import { modelIdFromRef } from '@rerank-pool/model-hub';
@@ -13,6 +14,8 @@ export type ConnectionCheck = (waitMs: number) => Promise<boolean>;
 export class ModelRegistry {
   /** Model ids in configuration order; the first is the default. */
   readonly modelIds: readonly string[];
+  /** RERANK_MODEL_ALIASES: other names of served models (alias -> served id). */
+  readonly aliases: ReadonlyMap<string, string>;
   private readonly queues = new Map<string, RerankQueue>();
   private readonly redis: Redis;
   private readonly prefix: string;
@@ -25,6 +28,7 @@ export class ModelRegistry {
     const connection = redisOptionsFromUrl(config.redisUrl);
     this.prefix = config.queuePrefix;
     this.modelIds = [...new Set(modelRefs.map(modelIdFromRef))];
+    this.aliases = resolveModelAliases(config.rerankModelAliases, this.modelIds);
     for (const id of this.modelIds) {
       this.queues.set(
         id,
@@ -54,9 +58,14 @@ export class ModelRegistry {
     for (const queue of this.queues.values()) queue.abandonWaits(error);
   }
 
-  /** The queue of `model`, or of the default model when none is named. */
+  /** Aliases answered by the served model `id`, in configuration order. */
+  aliasesOf(id: string): string[] {
+    return [...this.aliases].filter(([, target]) => target === id).map(([alias]) => alias);
+  }
+
+  /** The queue of `model` (a served id or an alias of one), or of the default model when none is named. */
   queueFor(model: string | undefined): RerankQueue {
-    const queue = this.queues.get(model ?? this.modelIds[0]);
+    const queue = this.queues.get(model === undefined ? this.modelIds[0] : (this.aliases.get(model) ?? model));
     if (!queue) throw Errors.unknownModel(model as string, this.modelIds);
     return queue;
   }

@@ -23,7 +23,7 @@ describe('when no worker has sent a heartbeat', () => {
     expect(ready.statusCode).toBe(503);
     expect(ready.json()).toEqual({ status: 'not_ready', reasons: [`no live worker for model ${MODEL}`, `no live worker for model ${IDLE_MODEL}`] });
     const models = await harness.app.inject({ method: 'GET', url: '/v1/models' });
-    expect(models.json()).toEqual({ data: [{ id: MODEL, workers: 0 }, { id: IDLE_MODEL, workers: 0 }] });
+    expect(models.json()).toEqual({ data: [{ id: MODEL, aliases: [], workers: 0 }, { id: IDLE_MODEL, aliases: [], workers: 0 }] });
   });
 });
 
@@ -36,6 +36,6 @@ describe('when every model has a live worker', () => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready' });
     const models = await harness.app.inject({ method: 'GET', url: '/v1/models' });
-    expect(models.json()).toEqual({ data: [{ id: MODEL, max_length: 512, workers: 2 }, { id: IDLE_MODEL, workers: 1 }] });
+    expect(models.json()).toEqual({ data: [{ id: MODEL, aliases: [], max_length: 512, workers: 2 }, { id: IDLE_MODEL, aliases: [], workers: 1 }] });
   });
 });

@@ -1,7 +1,7 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { apiKeys, commaList, httpUrl, integer, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookAllowedHosts, webhookSecret } from './parsers.js';
+import { apiKeys, commaList, httpUrl, integer, modelAliases, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookAllowedHosts, webhookSecret } from './parsers.js';
 import type { Parser } from './parsers.js';
 import { REDACTED, redactRedisUrl } from './secret-text.js';
 import { WORKER_DRAIN_MS } from './worker-drain.js';
@@ -45,6 +45,13 @@ export const configSchema = {
     doc: 'Comma list of model directories or Hub ids; requests without `model` use the first',
     default: 'cross-encoder/ms-marco-MiniLM-L-6-v2',
     parse: commaList,
+  }),
+  rerankModelAliases: optional({
+    env: 'RERANK_MODEL_ALIASES',
+    doc: 'alias=model,alias2=model2: other names a request may give as `model` (e.g. rerank-english-v2.0, the default of LlamaIndex\'s CohereRerank), each answered by a served model id; no alias may be a served id. Responses name the model that scored (meta.model). Default: none',
+    // No default aliases: a client asking for rerank-multilingual-v3.0 and silently getting an
+    // English MiniLM would be worse than a 404 that lists the served models.
+    parse: modelAliases,
   }),
   workerConcurrency: withDefault({
     env: 'WORKER_CONCURRENCY',

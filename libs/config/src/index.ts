@@ -6,4 +6,5 @@ export { describeConfig } from './describe-config.js';
 export { redactConfig } from './redact.js';
 export { WORKER_DRAIN_MS } from './worker-drain.js';
 export { redactRedisUrl } from './secret-text.js';
-export type { ApiKey } from './parsers.js';
+export type { ApiKey, ModelAlias } from './parsers.js';
+export { resolveModelAliases } from './model-aliases.js';

@@ -141,3 +141,31 @@ export function apiKeys(raw: string): ApiKey[] {
   if (keys.size !== entries.length) throw new ParseProblem('must not give the same key to two tenants');
   return entries;
 }
+
+export interface ModelAlias {
+  /** The name a request may give as `model`. */
+  alias: string;
+  /** The served model id that answers it. */
+  model: string;
+}
+
+/**
+ * `alias=model,alias2=model2`. Only the shape is checked here (each entry one `=` between two
+ * names, no alias twice); whether each target is served is known only when the API has resolved
+ * its models (`resolveModelAliases`).
+ */
+export function modelAliases(raw: string): ModelAlias[] {
+  const seen = new Set<string>();
+  return commaList(raw).map((entry) => {
+    const equals = entry.indexOf('=');
+    const alias = entry.slice(0, equals).trim();
+    const model = entry.slice(equals + 1).trim();
+    if (equals <= 0 || alias === '' || model === '' || model.includes('=')) {
+      throw new ParseProblem(`must be a comma list of alias=model entries; entry ${shown(entry)} is not`);
+    }
+    if (alias === model) throw new ParseProblem(`must not alias a model to itself; entry ${shown(entry)} does`);
+    if (seen.has(alias)) throw new ParseProblem(`must name each alias once; entry ${shown(entry)} names ${shown(alias)} again`);
+    seen.add(alias);
+    return { alias, model };
+  });
+}

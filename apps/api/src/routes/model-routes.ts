@@ -4,7 +4,7 @@ import type { ModelInfo, ModelList } from '@rerank-pool/contracts';
 import { errorResponses } from '../route-deps.js';
 import type { RouteDeps } from '../route-deps.js';
 
-/** Served models with their live workers; max_length comes from the workers' heartbeats. */
+/** Served models with their aliases and live workers; max_length comes from the workers' heartbeats. */
 export const modelRoutes: FastifyPluginAsync<RouteDeps> = async (app, { registry }) => {
   app.get('/v1/models', {
     schema: { summary: 'Models served here (the first is the default)', tags: ['models'], response: { 200: modelListSchema, ...errorResponses } },
@@ -13,7 +13,8 @@ export const modelRoutes: FastifyPluginAsync<RouteDeps> = async (app, { registry
         registry.modelIds.map(async (id): Promise<ModelInfo> => {
           const workers = await registry.liveWorkers(id);
           const maxLength = workers.find((worker) => typeof worker.maxLength === 'number')?.maxLength;
-          return maxLength === undefined ? { id, workers: workers.length } : { id, max_length: maxLength, workers: workers.length };
+          const aliases = registry.aliasesOf(id);
+          return maxLength === undefined ? { id, aliases, workers: workers.length } : { id, aliases, max_length: maxLength, workers: workers.length };
         }),
       );
       return { data };

@@ -44,6 +44,10 @@ export const rerankV1RequestSchema = {
       minItems: 1,
       items: { anyOf: [{ type: 'string' }, documentObjectSchema] },
     },
+    // The cohere-ai SDKs (v7 and v8) send `"max_chunks_per_doc": null` whenever the caller leaves
+    // it unset, and LangChain's CohereRerank always passes the field, so null must be accepted.
+    // A number is refused until long documents are scored by chunks.
+    max_chunks_per_doc: { enum: [null], description: 'Only null (what Cohere SDKs send when unset); chunking is not supported' },
   },
 } as const;
 
