@@ -86,9 +86,10 @@ describe('when clients call the API served by a real worker', () => {
       expect(r.text).toBe(texts[r.index]);
     }
     const tooLong = await post('/rerank', { query: 'tei query', texts: ['short', syntheticText(rng, 800)], truncate: false });
-    expect(tooLong.status).toBe(413);
-    expect(tooLong.body.error.code).toBe('input_too_long');
-    expect(tooLong.body.error.message).toMatch(/document 1/);
+    // TEI's answer: 422 Validation, in TEI's error body.
+    expect(tooLong.status).toBe(422);
+    expect(tooLong.body.error_type).toBe('Validation');
+    expect(tooLong.body.error).toMatch(/document 1/);
     const cut = await post('/rerank', { query: 'tei query', texts: ['short', syntheticText(rng, 800)], truncate: true });
     expect(cut.status).toBe(200);
   });
