@@ -10,6 +10,8 @@ export interface RerankInput {
   truncate: boolean;
   /** Which end truncation drops (TEI's `truncation_direction`); default `right`, the beginning is kept. */
   truncationDirection?: TruncationDirection;
+  /** Score a long document as its best of up to this many overlapping chunks; default 1 (truncation). */
+  maxChunksPerDoc?: number;
   priority: JobPriority;
   timeoutMs?: number;
   callbackUrl?: string;
@@ -38,6 +40,8 @@ export function inputFromCohere(
     query: body.query,
     documents: body.documents.map(documentText),
     maxTokensPerDoc: body.max_tokens_per_doc,
+    // The Cohere SDKs send null when the caller leaves it unset.
+    maxChunksPerDoc: body.max_chunks_per_doc ?? undefined,
     // Cohere truncates long documents instead of failing.
     truncate: true,
     priority,

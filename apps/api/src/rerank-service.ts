@@ -79,7 +79,13 @@ export class RerankService {
       model: queue.model,
       query: input.query,
       documents: input.documents,
-      options: { maxTokensPerDoc: input.maxTokensPerDoc, truncate: input.truncate, truncationDirection: input.truncationDirection },
+      options: {
+        maxTokensPerDoc: input.maxTokensPerDoc,
+        truncate: input.truncate,
+        truncationDirection: input.truncationDirection,
+        // 1 is truncation, the default: the job then carries nothing new and answers as before.
+        maxChunksPerDoc: input.maxChunksPerDoc !== undefined && input.maxChunksPerDoc > 1 ? input.maxChunksPerDoc : undefined,
+      },
       priority: input.priority,
       tenant,
       createdAt,
@@ -129,8 +135,11 @@ export class RerankService {
     });
   }
 
-  private checkLimits({ query, documents }: RerankInput): void {
-    const { maxDocuments, maxDocumentChars } = this.config;
+  private checkLimits({ query, documents, maxChunksPerDoc }: RerankInput): void {
+    const { maxDocuments, maxDocumentChars, maxChunksPerDoc: maxChunks } = this.config;
+    if (maxChunksPerDoc !== undefined && maxChunksPerDoc > maxChunks) {
+      throw Errors.invalidRequest(`max_chunks_per_doc is ${maxChunksPerDoc}; the limit is ${maxChunks} (MAX_CHUNKS_PER_DOC)`, 'max_chunks_per_doc');
+    }
     if (query.trim() === '') throw Errors.invalidRequest('query must not be empty', 'query');
     if (query.length > maxDocumentChars) {
       throw Errors.invalidRequest(`query has ${query.length} characters; the limit is ${maxDocumentChars} (MAX_DOCUMENT_CHARS)`, 'query');

@@ -3,7 +3,7 @@ import type { Span } from '@opentelemetry/api';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { DynamicBatcher } from '@rerank-pool/batcher';
 import { encodeJobFailure, Errors, isRerankPoolError, parseRerankJobData, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
-import { InferencePool, ModelRuntimeError, rawScore, relevanceScore, type PackedPairs } from '@rerank-pool/model-runtime';
+import { documentScores, InferencePool, ModelRuntimeError, type PackedPairs } from '@rerank-pool/model-runtime';
 import { checkDeadline, isCancelRequest, toJobFailure } from '@rerank-pool/queue';
 import { extractTraceContext, recordingSpanContext, withSpan } from '@rerank-pool/telemetry';
 import type { RerankMetrics } from '@rerank-pool/telemetry';
@@ -124,14 +124,17 @@ export class JobScorer {
           },
         }),
       );
-      const labels = this.pool.model.numLabels;
+      // A chunked document's rows are consecutive; it scores as its best chunk. Every row was
+      // computed, so inputTokens (what a job bills) counts every chunk.
+      const perDocument = documentScores(encoded, logits, this.pool.model.numLabels);
       return {
         v: 1,
         model: data.model,
-        scores: data.documents.map((_, i) => relevanceScore(logits, labels, i)),
-        logits: data.documents.map((_, i) => rawScore(logits, labels, i)),
+        scores: perDocument.scores,
+        logits: perDocument.logits,
         inputTokens,
         timings: { queueMs, inferenceMs: Date.now() - started },
+        ...(data.options.maxChunksPerDoc === undefined ? {} : { chunks: perDocument.chunks }),
       };
     } catch (error) {
       // A job handed back on shutdown or cancelled did not fail: `process` settles it, nothing to count.
@@ -150,11 +153,20 @@ export class JobScorer {
       const encoded = await this.pool.encode(data.query, data.documents, {
         maxTokensPerDoc: data.options.maxTokensPerDoc,
         truncationDirection: data.options.truncationDirection,
+        maxChunksPerDoc: data.options.maxChunksPerDoc,
       });
+      // Rows are documents, or their chunks when chunking is asked for (all of a document's rows
+      // share its truncated flag): count documents, name the document.
       let truncated = 0;
-      for (let i = 0; i < encoded.count; i++) if (encoded.truncated[i]) truncated++;
-      span.setAttributes({ 'rerank.tokens': tokenCount(encoded), 'rerank.truncated_documents': truncated });
-      const firstCut = encoded.truncated.indexOf(1);
+      let document = -1;
+      let firstCut = -1;
+      for (let i = 0; i < encoded.count; i++) {
+        if (encoded.chunk[i] === 0) document++;
+        if (encoded.chunk[i] !== 0 || !encoded.truncated[i]) continue;
+        truncated++;
+        if (firstCut < 0) firstCut = document;
+      }
+      span.setAttributes({ 'rerank.tokens': tokenCount(encoded), 'rerank.truncated_documents': truncated, 'rerank.pairs': encoded.count });
       if (data.options.truncate === false && firstCut >= 0) {
         throw Errors.inputTooLong(
           `document ${firstCut} with the query exceeds the model's limit of ${this.pool.model.maxLength} tokens; set truncate: true to cut it`,

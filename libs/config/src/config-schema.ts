@@ -115,6 +115,16 @@ export const configSchema = {
     default: '20000',
     parse: integer(1),
   }),
+  maxChunksPerDoc: withDefault({
+    env: 'MAX_CHUNKS_PER_DOC',
+    doc: 'Largest max_chunks_per_doc a request may ask for (a long document scored as its best of up to this many overlapping chunks; requests default to 1, truncation)',
+    // Each chunk is one more pair: a request of long documents costs up to this many times the
+    // pairs of truncation, so the cap bounds what one request can take from the batcher. 8
+    // chunks at a 512-token window (384-token stride) cover ~3,200 tokens, ~14,000 characters of
+    // English: most of a MAX_DOCUMENT_CHARS document.
+    default: '8',
+    parse: integer(1),
+  }),
   maxQueueDepth: withDefault({
     env: 'MAX_QUEUE_DEPTH',
     doc: "Waiting jobs per model queue above which requests get 429 + Retry-After (each API replica reads the depth at most every 100 ms and counts its own jobs in between)",

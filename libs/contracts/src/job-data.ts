@@ -17,6 +17,8 @@ export interface RerankJobData {
     truncate?: boolean;
     /** Which end truncation drops (TEI's `truncation_direction`): `left` keeps a text's end. Default `right`. */
     truncationDirection?: TruncationDirection;
+    /** Score a document that does not fit as up to this many overlapping chunks (its best one counts). Default 1: truncation. */
+    maxChunksPerDoc?: number;
   };
   priority: JobPriority;
   tenant: string;
@@ -62,6 +64,18 @@ export interface RerankJobResult {
   logits: number[];
   inputTokens: number;
   timings: { queueMs: number; inferenceMs: number };
+  /**
+   * Per document, the chunk that gave its score; present only for jobs that asked for chunks
+   * (`options.maxChunksPerDoc` > 1).
+   */
+  chunks?: ChunkResult[];
+}
+
+/** Which chunk of a document scored best: its index, the document's chunk count, its first token. */
+export interface ChunkResult {
+  index: number;
+  count: number;
+  startToken: number;
 }
 
 type Reader = {
@@ -108,6 +122,26 @@ function optional<T>(value: unknown, parse: (value: unknown) => T): T | undefine
   return value === undefined ? undefined : parse(value);
 }
 
+function positiveInteger(value: unknown, field: string): number {
+  const number = read.number(value, field, true);
+  if (number < 1) throw Errors.invalidRequest(`${field} must be at least 1`, field);
+  return number;
+}
+
+function chunkResults(value: unknown, length: number): ChunkResult[] {
+  if (!Array.isArray(value) || value.length !== length) {
+    throw Errors.invalidRequest(`chunks must be an array of ${length} objects`, 'chunks');
+  }
+  return value.map((entry, index) => {
+    const chunk = read.object(entry, `chunks[${index}]`);
+    return {
+      index: read.number(chunk.index, `chunks[${index}].index`, true),
+      count: read.number(chunk.count, `chunks[${index}].count`, true),
+      startToken: read.number(chunk.startToken, `chunks[${index}].startToken`, true),
+    };
+  });
+}
+
 function stringRecord(value: unknown, field: string): Record<string, string> {
   const record = read.object(value, field);
   for (const [key, entry] of Object.entries(record)) read.string(entry, `${field}.${key}`);
@@ -150,6 +184,7 @@ export function parseRerankJobData(input: unknown): RerankJobData {
       maxTokensPerDoc: optional(options.maxTokensPerDoc, (value) => read.number(value, 'options.maxTokensPerDoc', true)),
       truncate: options.truncate as boolean | undefined,
       truncationDirection: options.truncationDirection as TruncationDirection | undefined,
+      maxChunksPerDoc: optional(options.maxChunksPerDoc, (value) => positiveInteger(value, 'options.maxChunksPerDoc')),
     },
     priority: data.priority,
     tenant: read.string(data.tenant, 'tenant', false),
@@ -181,5 +216,6 @@ export function parseRerankJobResult(input: unknown, documentCount: number): Rer
       queueMs: read.number(timings.queueMs, 'timings.queueMs'),
       inferenceMs: read.number(timings.inferenceMs, 'timings.inferenceMs'),
     },
+    ...(result.chunks === undefined ? {} : { chunks: chunkResults(result.chunks, documentCount) }),
   };
 }

@@ -1,10 +1,12 @@
-import type { RerankJobData, RerankJobResult } from './job-data.js';
+import type { ChunkResult, RerankJobData, RerankJobResult } from './job-data.js';
 import type { RerankMeta, RerankResult } from './schemas/rerank.js';
 
 export interface RankOptions {
   topN?: number;
   /** The documents' texts, to echo back in `document.text`; omitted means no documents. */
   documents?: readonly string[];
+  /** Each document's winning chunk, reported as `chunk` in its result (jobs that asked for chunks). */
+  chunks?: readonly ChunkResult[];
 }
 
 /**
@@ -19,6 +21,8 @@ export function rankResults(scores: readonly number[], options: RankOptions = {}
   return ranked.map(({ index, score }) => {
     const result: RerankResult = { index, relevance_score: score };
     if (options.documents) result.document = { text: options.documents[index] };
+    const chunk = options.chunks?.[index];
+    if (chunk) result.chunk = { index: chunk.index, count: chunk.count, start_token: chunk.startToken };
     return result;
   });
 }
@@ -35,7 +39,7 @@ export interface RerankBodyOptions extends RankOptions {
  */
 export function rerankBody(result: RerankJobResult, options: RerankBodyOptions): { results: RerankResult[]; meta: RerankMeta } {
   return {
-    results: rankResults(result.scores, options),
+    results: rankResults(result.scores, { ...options, chunks: result.chunks }),
     meta: {
       model: result.model,
       billed_units: { search_units: 1 },

@@ -3,7 +3,8 @@ export { EXECUTION_PROVIDERS, isExecutionProvider, type ExecutionProvider } from
 export { readModelFiles, locateOnnxFile, type ModelFiles, type LocateOptions } from './model-files.js';
 export { describeModel, type ModelInfo } from './model-info.js';
 export { truncatePairLengths, type TruncationDirection, type TruncationStrategy, type PairLengths } from './pair-truncation.js';
-export { PairEncoder, type PairEncodeOptions, type EncodedPair } from './pair-encoder.js';
+export { PairEncoder, CHUNK_OVERLAP_FRACTION, chunkStarts, type PairEncodeOptions, type EncodedPair } from './pair-encoder.js';
+export { documentScores, type ChunkChoice, type DocumentScores } from './chunk-scores.js';
 export { pack, view, gather, concat, pairLength, type PackedPairs, type RowRef } from './packed-pairs.js';
 export { DEFAULT_BATCH_BUDGET, planBatches, paddingEfficiency, type BatchBudget, type PlannedBatch } from './batch-planner.js';
 export { relevanceScore, rawScore } from './scores.js';

@@ -8,7 +8,7 @@ import type { PairEncodeOptions } from './pair-encoder.js';
 import { concat, gather, pairLength, view, type PackedPairs } from './packed-pairs.js';
 import { resolvePoolOptions, type InferencePoolOptions, type ResolvedPoolOptions } from './pool-options.js';
 import type { PoolTask, ThreadDescription, ThreadSetup } from './pool-protocol.js';
-import { rawScore, relevanceScore } from './scores.js';
+import { documentScores, type ChunkChoice } from './chunk-scores.js';
 
 export interface ScoreResult {
   /** Relevance score per input document, in input order. */
@@ -17,6 +17,8 @@ export interface ScoreResult {
   logits: number[];
   /** Tokens of every pair, special tokens included. */
   inputTokens: number;
+  /** The best chunk of each document (count 1 for a document scored as one row). */
+  chunks: ChunkChoice[];
   /** Indices of documents that were truncated to fit. */
   truncated: number[];
   /** Real tokens / computed tokens over the batches this call ran. */
@@ -110,29 +112,28 @@ export class InferencePool {
     return new Float32Array(await runTask<ArrayBuffer>(this.piscina, task, [rows.buffer]));
   }
 
-  /** Scores one query against its documents: encode, length-sorted batches, map back. */
+  /** Scores one query against its documents: encode, length-sorted batches, map back (a chunked document scores as its best chunk). */
   async score(query: string, documents: readonly string[], options: PairEncodeOptions = {}): Promise<ScoreResult> {
     const encoded = await this.encode(query, documents, options);
     const lengths = Array.from({ length: encoded.count }, (_, i) => pairLength(encoded, i));
     const plan = planBatches(lengths, this.options);
-    const scores = new Array<number>(encoded.count);
-    const logits = new Array<number>(encoded.count);
+    const labels = this.model.numLabels;
+    const rowLogits = new Float32Array(encoded.count * labels);
     await Promise.all(
       plan.map(async (batch) => {
         const out = await this.infer(gather(batch.rows.map((index) => ({ source: encoded, index }))));
-        batch.rows.forEach((index, row) => {
-          scores[index] = relevanceScore(out, this.model.numLabels, row);
-          logits[index] = rawScore(out, this.model.numLabels, row);
-        });
+        batch.rows.forEach((index, row) => rowLogits.set(out.subarray(row * labels, (row + 1) * labels), index * labels));
       }),
     );
-    const truncated: number[] = [];
-    for (let i = 0; i < encoded.count; i++) if (encoded.truncated[i]) truncated.push(i);
+    const perDocument = documentScores(encoded, rowLogits, labels);
+    const truncated = new Set<number>();
+    for (let i = 0; i < encoded.count; i++) if (encoded.truncated[i]) truncated.add(perDocument.rowDocument[i]!);
     return {
-      scores,
-      logits,
+      scores: perDocument.scores,
+      logits: perDocument.logits,
+      chunks: perDocument.chunks,
       inputTokens: lengths.reduce((sum, n) => sum + n, 0),
-      truncated,
+      truncated: [...truncated],
       paddingEfficiency: paddingEfficiency(lengths, plan),
     };
   }

@@ -14,6 +14,42 @@ export interface PairEncodeOptions {
    * `truncation_direction`): `right` keeps a text's beginning, `left` keeps its end. Default `right`.
    */
   truncationDirection?: TruncationDirection;
+  /**
+   * Score a document that does not fit as up to this many overlapping chunks, one pair row each
+   * (Cohere's max_chunks_per_doc). Default 1: truncation, today's single row.
+   */
+  maxChunksPerDoc?: number;
+}
+
+/**
+ * Consecutive chunks share a quarter of the window. A sentence cut by one chunk's edge is then
+ * whole in its neighbour as long as it is under a quarter of the window (~120 tokens at 512),
+ * while the tokens computed per document token stay at 4/3: enough overlap for passages,
+ * without paying for a half-window stride's doubling.
+ */
+export const CHUNK_OVERLAP_FRACTION = 0.25;
+
+/**
+ * Where each chunk of a `length`-token document starts when the window holds `window` tokens:
+ * strides of window − overlap from the beginning (direction right) or from the end (left, so the
+ * first chunk kept is the one truncation from the left would keep), at most `maxChunks`, in
+ * document order. A document longer than maxChunks chunks loses what lies past the last one.
+ */
+export function chunkStarts(length: number, window: number, maxChunks: number, direction: TruncationDirection): number[] {
+  const stride = Math.max(1, window - Math.floor(window * CHUNK_OVERLAP_FRACTION));
+  const starts: number[] = [];
+  if (direction === 'right') {
+    for (let start = 0; starts.length < maxChunks; start += stride) {
+      starts.push(start);
+      if (start + window >= length) break;
+    }
+    return starts;
+  }
+  for (let end = length; starts.length < maxChunks; end -= stride) {
+    starts.push(Math.max(0, end - window));
+    if (end - window <= 0) break;
+  }
+  return starts.reverse();
 }
 
 /** The first `count` tokens (direction right) or the last `count` (direction left). */
@@ -26,8 +62,12 @@ function keepTokens(ids: number[], count: number, direction: TruncationDirection
 export interface EncodedPair {
   ids: number[];
   typeIds: number[];
-  /** True when tokens were dropped to fit. */
+  /** True when tokens were dropped to fit (for chunks: the chunks do not cover the document). */
   truncated: boolean;
+  /** The chunk's index within its document; absent for a document encoded as one row. */
+  chunk?: number;
+  /** The chunk's first token within the document's tokens. */
+  chunkStart?: number;
 }
 
 type TemplatePart = { kind: 'special'; id: number; typeId: number } | { kind: 'first' | 'second'; typeId: number };
@@ -94,8 +134,12 @@ export class PairEncoder {
     if (direction !== 'left' && direction !== 'right') {
       throw new ModelRuntimeError('INVALID_OPTION', `truncationDirection must be "left" or "right", got ${JSON.stringify(direction)}`);
     }
+    const maxChunks = options.maxChunksPerDoc ?? 1;
+    if (!Number.isInteger(maxChunks) || maxChunks < 1) {
+      throw new ModelRuntimeError('INVALID_OPTION', `maxChunksPerDoc must be a positive integer, got ${JSON.stringify(maxChunks)}`);
+    }
     const queryIds = this.tokenize(query);
-    return documents.map((document) => {
+    return documents.flatMap((document) => {
       let docIds = this.tokenize(document);
       let truncated = false;
       if (options.maxTokensPerDoc !== undefined && docIds.length > options.maxTokensPerDoc) {
@@ -103,8 +147,24 @@ export class PairEncoder {
         truncated = true;
       }
       const keep = truncatePairLengths({ first: queryIds.length, second: docIds.length }, budget, strategy);
-      truncated ||= keep.first < queryIds.length || keep.second < docIds.length;
-      return this.assemble(keepTokens(queryIds, keep.first, direction), keepTokens(docIds, keep.second, direction), truncated);
+      const queryCut = keep.first < queryIds.length;
+      if (maxChunks === 1 || keep.second >= docIds.length) {
+        // One row, exactly as without chunking: a document that fits is never touched by it.
+        truncated ||= queryCut || keep.second < docIds.length;
+        return [this.assemble(keepTokens(queryIds, keep.first, direction), keepTokens(docIds, keep.second, direction), truncated)];
+      }
+      // The query keeps the share truncation gives it; the document's window is the rest, so
+      // the chunk truncation would keep is chunk 0 (right) or the last one (left), bit for bit.
+      const queryPart = keepTokens(queryIds, keep.first, direction);
+      const window = keep.second;
+      const starts = chunkStarts(docIds.length, window, maxChunks, direction);
+      const last = starts[starts.length - 1]!;
+      truncated ||= queryCut || starts[0]! > 0 || last + window < docIds.length;
+      return starts.map((start, chunk) => ({
+        ...this.assemble(queryPart, docIds.slice(start, start + window), truncated),
+        chunk,
+        chunkStart: start,
+      }));
     });
   }
 

@@ -53,6 +53,7 @@ export const teiRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, re
           truncate: body.truncate ?? false,
           // TEI's default is Right (keep the beginning); its aliases are the lower-case names.
           truncationDirection: body.truncation_direction?.toLowerCase() === 'left' ? 'left' : 'right',
+          maxChunksPerDoc: body.max_chunks_per_doc,
           priority: 'interactive',
         },
         request.tenant,
@@ -61,7 +62,12 @@ export const teiRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, re
       );
       const scores = body.raw_scores ? result.logits : result.scores;
       return scores
-        .map((score, index): TeiRank => (body.return_text ? { index, score, text: body.texts[index] } : { index, score }))
+        .map((score, index): TeiRank => {
+          const rank: TeiRank = body.return_text ? { index, score, text: body.texts[index] } : { index, score };
+          const chunk = result.chunks?.[index];
+          if (chunk) rank.chunk = { index: chunk.index, count: chunk.count, start_token: chunk.startToken };
+          return rank;
+        })
         .sort((a, b) => b.score - a.score);
     },
   });

@@ -13,6 +13,21 @@ export const prioritySchema = {
   description: '"interactive" (default) is served before "batch"; Cohere integers: 0 = interactive, >0 = batch',
 } as const;
 
+/**
+ * Cohere's `max_chunks_per_doc`: a document longer than the model's window is scored as up to this
+ * many overlapping chunks and gets its best chunk's score (the result's `chunk` says which). The
+ * cohere-ai SDKs (v7 and v8) send `"max_chunks_per_doc": null` whenever the caller leaves it unset,
+ * and LangChain's CohereRerank always passes the field, so null is accepted and means the default.
+ */
+export const maxChunksPerDocSchema = {
+  // `nullable` (OpenAPI 3.0's spelling, which Ajv honours) rather than anyOf with null, so the
+  // OpenAPI document shows this very schema.
+  type: 'integer',
+  minimum: 1,
+  nullable: true,
+  description: 'Score a long document as up to this many overlapping chunks (a quarter of the window overlaps), best chunk wins; at most MAX_CHUNKS_PER_DOC; default (or null) 1: truncate',
+} as const;
+
 const rerankOptionProperties = {
   model: { type: 'string', minLength: 1, description: 'A served model id; defaults to the first' },
   query: { type: 'string', minLength: 1 },
@@ -21,6 +36,7 @@ const rerankOptionProperties = {
   max_tokens_per_doc: { type: 'integer', minimum: 1, description: 'Truncate each document to this many tokens' },
   priority: prioritySchema,
   timeout_ms: { type: 'integer', minimum: 1, maximum: 600_000, description: 'Give up (504) after this long' },
+  max_chunks_per_doc: maxChunksPerDocSchema,
 } as const;
 
 export const documentObjectSchema = {
@@ -44,10 +60,6 @@ export const rerankV1RequestSchema = {
       minItems: 1,
       items: { anyOf: [{ type: 'string' }, documentObjectSchema] },
     },
-    // The cohere-ai SDKs (v7 and v8) send `"max_chunks_per_doc": null` whenever the caller leaves
-    // it unset, and LangChain's CohereRerank always passes the field, so null must be accepted.
-    // A number is refused until long documents are scored by chunks.
-    max_chunks_per_doc: { enum: [null], description: 'Only null (what Cohere SDKs send when unset); chunking is not supported' },
   },
 } as const;
 
@@ -61,6 +73,17 @@ export const rerankV2RequestSchema = {
   },
 } as const;
 
+/** Which chunk gave a chunked document its score; only in results of requests with max_chunks_per_doc > 1. */
+export const chunkResultSchema = {
+  type: 'object',
+  required: ['index', 'count', 'start_token'],
+  properties: {
+    index: { type: 'integer', description: 'The winning chunk (0-based)' },
+    count: { type: 'integer', description: 'Chunks the document was scored as (1 when it fits)' },
+    start_token: { type: 'integer', description: "The chunk's first token within the document's tokens" },
+  },
+} as const;
+
 export const rerankResultSchema = {
   type: 'object',
   required: ['index', 'relevance_score'],
@@ -68,6 +91,7 @@ export const rerankResultSchema = {
     index: { type: 'integer' },
     relevance_score: { type: 'number' },
     document: documentObjectSchema,
+    chunk: chunkResultSchema,
   },
 } as const;
 
@@ -106,6 +130,7 @@ export interface RerankFields {
   top_n?: number;
   return_documents?: boolean;
   max_tokens_per_doc?: number;
+  max_chunks_per_doc?: number | null;
 }
 
 export interface RerankRequest extends RerankFields {
@@ -117,6 +142,7 @@ export interface RerankResult {
   index: number;
   relevance_score: number;
   document?: { text: string };
+  chunk?: { index: number; count: number; start_token: number };
 }
 
 export interface RerankMeta {

@@ -1,3 +1,5 @@
+import { chunkResultSchema } from './rerank.js';
+
 /**
  * Hugging Face text-embeddings-inference compatible `POST /rerank`, `GET /info` and `GET /health`
  * (TEI's router/src/http/types.rs and router/src/lib.rs). Unknown fields are ignored, as TEI
@@ -24,6 +26,11 @@ export const teiRerankRequestSchema = {
       default: 'Right',
       description: 'Which end truncation drops (with truncate: true): Right keeps the beginning of a text, Left keeps its end',
     },
+    max_chunks_per_doc: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Not in TEI: score a text longer than the window as up to this many overlapping chunks (best chunk wins; each result then has `chunk`); a text the chunks cover whole is not truncated. At most MAX_CHUNKS_PER_DOC; default 1',
+    },
   },
 } as const;
 
@@ -32,7 +39,7 @@ export const teiRerankResponseSchema = {
   items: {
     type: 'object',
     required: ['index', 'score'],
-    properties: { index: { type: 'integer' }, score: { type: 'number' }, text: { type: 'string' } },
+    properties: { index: { type: 'integer' }, score: { type: 'number' }, text: { type: 'string' }, chunk: chunkResultSchema },
   },
 } as const;
 
@@ -43,12 +50,14 @@ export interface TeiRerankRequest {
   return_text?: boolean;
   truncate?: boolean;
   truncation_direction?: TeiTruncationDirection;
+  max_chunks_per_doc?: number;
 }
 
 export interface TeiRank {
   index: number;
   score: number;
   text?: string;
+  chunk?: { index: number; count: number; start_token: number };
 }
 
 /** TEI's ErrorType, serialized as its variant names (no serde rename in router/src/lib.rs). */
