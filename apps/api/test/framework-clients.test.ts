@@ -82,11 +82,16 @@ describe('when LangChain and LlamaIndex rerank through the service with their de
 });
 
 describe('when a Cohere SDK sends max_chunks_per_doc', () => {
-  it('should accept the null the SDKs send when it is unset, and refuse a number it cannot honour', async () => {
+  it('should take the null the SDKs send when it is unset as the default, honour a number within MAX_CHUNKS_PER_DOC and refuse one above it', async () => {
     const body = { model: 'rerank-english-v2.0', query, documents };
-    expect((await postJson(service.base, '/v1/rerank', { ...body, max_chunks_per_doc: null })).status).toBe(200);
-    const chunked = await postJson(service.base, '/v1/rerank', { ...body, max_chunks_per_doc: 10 });
-    expect(chunked.status).toBe(400);
-    expect(chunked.body.error.field).toBe('max_chunks_per_doc');
+    const unset = await postJson(service.base, '/v1/rerank', { ...body, max_chunks_per_doc: null });
+    expect(unset.status).toBe(200);
+    expect(unset.body.results[0].chunk).toBeUndefined();
+    const chunked = await postJson(service.base, '/v1/rerank', { ...body, max_chunks_per_doc: 2 });
+    expect(chunked.status).toBe(200);
+    expect(chunked.body.results[0].chunk).toMatchObject({ index: expect.any(Number), count: expect.any(Number) });
+    const overCap = await postJson(service.base, '/v1/rerank', { ...body, max_chunks_per_doc: 9 });
+    expect(overCap.status).toBe(400);
+    expect(overCap.body.error.field).toBe('max_chunks_per_doc');
   });
 });
