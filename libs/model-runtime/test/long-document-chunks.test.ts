@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHUNK_OVERLAP_FRACTION, chunkStarts, InferencePool, PairEncoder } from '@rerank-pool/model-runtime';
 import { createRng, syntheticText } from '@rerank-pool/model-synth';
-import { withSyntheticModel } from './support/tiny-model.js';
+import { pairEncoderOf, withSyntheticModel } from './support/tiny-model.js';
 
 /**
  * Cohere's max_chunks_per_doc: a document longer than the window is scored as overlapping chunks,
@@ -25,8 +24,7 @@ describe('when a document is longer than the window', () => {
 
   beforeAll(async () => {
     model = await withSyntheticModel('tiny');
-    const json = (name: string) => JSON.parse(readFileSync(join(model.dir, name), 'utf8'));
-    encoder = new PairEncoder(json('tokenizer.json'), json('tokenizer_config.json'), MAX_LENGTH);
+    encoder = pairEncoderOf(model.dir, MAX_LENGTH);
     pool = await InferencePool.open({ modelDir: model.dir, threads: 1, maxLength: MAX_LENGTH });
   });
   afterAll(async () => {

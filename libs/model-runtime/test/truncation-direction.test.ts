@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InferencePool, ModelRuntimeError, PairEncoder } from '@rerank-pool/model-runtime';
 import { createRng, syntheticText } from '@rerank-pool/model-synth';
-import { withSyntheticModel } from './support/tiny-model.js';
+import { pairEncoderOf, withSyntheticModel } from './support/tiny-model.js';
 
 /**
  * TEI's `truncation_direction` (the `tokenizers` crate's TruncationDirection): Right keeps a
@@ -22,8 +20,7 @@ describe('when a pair is truncated from the left', () => {
 
   beforeAll(async () => {
     model = await withSyntheticModel('tiny');
-    const json = (name: string) => JSON.parse(readFileSync(join(model.dir, name), 'utf8'));
-    encoder = new PairEncoder(json('tokenizer.json'), json('tokenizer_config.json'), 512);
+    encoder = pairEncoderOf(model.dir, 512);
   });
   afterAll(() => model?.cleanup());
 
