@@ -1,3 +1,4 @@
+import { Errors } from '@rerank-pool/contracts';
 import type { JobPriority, RequestPriority, RerankDocument, RerankFields, TruncationDirection } from '@rerank-pool/contracts';
 
 /** A rerank request once its wire format (Cohere, TEI, jobs) is stripped away. */
@@ -25,8 +26,25 @@ export function toJobPriority(priority: RequestPriority | undefined, fallback: J
   return priority;
 }
 
-function documentText(document: RerankDocument): string {
-  return typeof document === 'string' ? document : document.text;
+/**
+ * The text the model scores for one v1 document. A string is scored as it is. An object is scored
+ * by its `text`, or by the one key `rank_fields` names, or, when it names several, by those keys
+ * in that order, one `key: value` line each, so the model sees which field says what. A key that is
+ * missing or not a string is refused, naming it: silently scoring less than asked would rank wrong.
+ */
+function rankText(document: RerankDocument, index: number, rankFields: readonly string[] | undefined): string {
+  if (typeof document === 'string') return document;
+  const fields = rankFields ?? ['text'];
+  const lines = fields.map((field) => {
+    const value = Object.hasOwn(document, field) ? document[field] : undefined;
+    if (typeof value !== 'string') {
+      const problem = value === undefined ? 'is required' : 'must be a string';
+      const why = rankFields ? ' (it is in rank_fields)' : '';
+      throw Errors.invalidRequest(`documents[${index}].${field} ${problem}${why}`, `documents[${index}].${field}`);
+    }
+    return fields.length > 1 ? `${field}: ${value}` : value;
+  });
+  return lines.join('\n');
 }
 
 /** A Cohere-shaped body (synchronous request, async job or batch line) as the service takes it. */
@@ -38,7 +56,7 @@ export function inputFromCohere(
   return {
     model: body.model,
     query: body.query,
-    documents: body.documents.map(documentText),
+    documents: body.documents.map((document, index) => rankText(document, index, body.rank_fields)),
     maxTokensPerDoc: body.max_tokens_per_doc,
     // The Cohere SDKs send null when the caller leaves it unset.
     maxChunksPerDoc: body.max_chunks_per_doc ?? undefined,

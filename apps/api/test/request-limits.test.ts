@@ -89,12 +89,12 @@ describe('when a body has a field its route does not know', () => {
     expect(response.json().error).toEqual({ code: 'invalid_request', field, message: `${field} is not a known field` });
   });
 
-  it('should keep the extra keys of object documents (Cohere v1 documents carry metadata)', async () => {
+  it('should keep the extra keys of object documents and return them as sent (Cohere v1 documents carry metadata)', async () => {
     const response = await post('/v1/rerank', { query: 'q', documents: [{ text: '30 a', title: 'A', tags: ['x'] }, '60 b'], return_documents: true });
     expect(response.statusCode).toBe(200);
     expect(response.json().results).toEqual([
       { index: 1, relevance_score: 0.6, document: { text: '60 b' } },
-      { index: 0, relevance_score: 0.3, document: { text: '30 a' } },
+      { index: 0, relevance_score: 0.3, document: { text: '30 a', title: 'A', tags: ['x'] } },
     ]);
   });
 

@@ -1,10 +1,10 @@
 import type { ChunkResult, RerankJobData, RerankJobResult } from './job-data.js';
-import type { RerankMeta, RerankResult } from './schemas/rerank.js';
+import type { RerankDocument, RerankMeta, RerankResult } from './schemas/rerank.js';
 
 export interface RankOptions {
   topN?: number;
-  /** The documents' texts, to echo back in `document.text`; omitted means no documents. */
-  documents?: readonly string[];
+  /** The documents to echo back: a text as `{text}`, an object as sent; omitted means no documents. */
+  documents?: readonly RerankDocument[];
   /** Each document's winning chunk, reported as `chunk` in its result (jobs that asked for chunks). */
   chunks?: readonly ChunkResult[];
 }
@@ -20,7 +20,10 @@ export function rankResults(scores: readonly number[], options: RankOptions = {}
     .slice(0, options.topN ?? scores.length);
   return ranked.map(({ index, score }) => {
     const result: RerankResult = { index, relevance_score: score };
-    if (options.documents) result.document = { text: options.documents[index] };
+    if (options.documents) {
+      const document = options.documents[index]!;
+      result.document = typeof document === 'string' ? { text: document } : document;
+    }
     const chunk = options.chunks?.[index];
     if (chunk) result.chunk = { index: chunk.index, count: chunk.count, start_token: chunk.startToken };
     return result;

@@ -23,7 +23,8 @@ export const rerankRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
         const { jobId, result, totalMs } = await service.rerank(input, request.tenant, traceCarrier(request.headers), clientGone(reply));
         const { results, meta } = rerankBody(result, {
           topN: body.top_n,
-          documents: body.return_documents ? input.documents : undefined,
+          // As sent: an object document keeps every key it came with.
+          documents: body.return_documents ? body.documents : undefined,
           totalMs,
         });
         return { id: jobId, results, meta: { api_version: { version }, ...meta } };

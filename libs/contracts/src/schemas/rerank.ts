@@ -39,10 +39,25 @@ const rerankOptionProperties = {
   max_chunks_per_doc: maxChunksPerDocSchema,
 } as const;
 
+/**
+ * A v1 document given as an object. Without `rank_fields` its `text` is what is scored; with them,
+ * the named fields are (see `rankText`). Every key is kept and returned as sent.
+ */
 export const documentObjectSchema = {
   type: 'object',
-  required: ['text'],
+  minProperties: 1,
   properties: { text: { type: 'string' } },
+  additionalProperties: true,
+} as const;
+
+/** Cohere v1's `rank_fields`: which keys of object documents are scored, in this order. */
+export const rankFieldsSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 32,
+  uniqueItems: true,
+  items: { type: 'string', minLength: 1, maxLength: 256 },
+  description: 'Keys of object documents to score, in order, rendered as "key: value" lines (default: text)',
 } as const;
 
 /**
@@ -60,6 +75,7 @@ export const rerankV1RequestSchema = {
       minItems: 1,
       items: { anyOf: [{ type: 'string' }, documentObjectSchema] },
     },
+    rank_fields: rankFieldsSchema,
   },
 } as const;
 
@@ -119,7 +135,9 @@ export const rerankResponseSchema = {
   },
 } as const;
 
-export type RerankDocument = string | { text: string };
+/** A v1 object document: `text` unless `rank_fields` name other keys; returned as sent. */
+export type RerankDocumentObject = { text?: string } & Record<string, unknown>;
+export type RerankDocument = string | RerankDocumentObject;
 export type RequestPriority = 'interactive' | 'batch' | number;
 
 /** The fields every Cohere-shaped body shares: synchronous requests, async jobs, batch lines. */
@@ -131,6 +149,8 @@ export interface RerankFields {
   return_documents?: boolean;
   max_tokens_per_doc?: number;
   max_chunks_per_doc?: number | null;
+  /** v1 only: the keys of object documents that are scored (`rankText`). */
+  rank_fields?: string[];
 }
 
 export interface RerankRequest extends RerankFields {
@@ -141,7 +161,7 @@ export interface RerankRequest extends RerankFields {
 export interface RerankResult {
   index: number;
   relevance_score: number;
-  document?: { text: string };
+  document?: RerankDocumentObject;
   chunk?: { index: number; count: number; start_token: number };
 }
 
