@@ -32,7 +32,7 @@ const count = (samples: MetricSample[], name: string, labels: Record<string, str
 describe('when /metrics is scraped on the API port', () => {
   it('should expose the request, error and queue series and process metrics', async () => {
     const text = (await harness.app.inject({ method: 'GET', url: '/metrics' })).body;
-    for (const name of ['rerank_request_duration_seconds', 'rerank_errors_total', 'rerank_queue_jobs', 'rerank_queue_pending_jobs', 'process_resident_memory_bytes']) {
+    for (const name of ['rerank_request_duration_seconds', 'rerank_errors_total', 'rerank_queue_jobs', 'rerank_queue_pending_jobs', 'rerank_queue_pending_pairs', 'process_resident_memory_bytes']) {
       expect(text).toContain(`# TYPE ${name} `);
     }
   });
@@ -62,9 +62,9 @@ describe('when /metrics is scraped on the API port', () => {
   });
 
   it('should read queue depth by state and priority from Redis at each scrape', async () => {
-    const submit = (priority: string) =>
-      harness.app.inject({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { model: IDLE_MODEL, query: 'q', documents: ['50 a'], priority } });
-    const accepted = await Promise.all([submit('batch'), submit('batch'), submit('batch'), submit('interactive')]);
+    const submit = (priority: string, documents = ['50 a']) =>
+      harness.app.inject({ method: 'POST', url: '/v1/jobs', headers: auth, payload: { model: IDLE_MODEL, query: 'q', documents, priority } });
+    const accepted = await Promise.all([submit('batch'), submit('batch'), submit('batch', ['1 a', '2 b', '3 c']), submit('interactive', ['4 d', '5 e'])]);
     for (const response of accepted) expect(response.statusCode).toBe(202);
 
     let samples = await scrape();
@@ -73,6 +73,10 @@ describe('when /metrics is scraped on the API port', () => {
     expect(count(samples, 'rerank_queue_pending_jobs', { model: IDLE_MODEL, priority: 'interactive' })).toBe(1);
     expect(count(samples, 'rerank_queue_pending_jobs', { model: IDLE_MODEL, priority: 'batch' })).toBe(3);
     expect(sampleSum(samples, 'rerank_queue_pending_jobs', { model: IDLE_MODEL, priority: 'batch_line' })).toBe(0);
+    // Work, not requests: the documents of the jobs not yet started.
+    expect(count(samples, 'rerank_queue_pending_pairs', { model: IDLE_MODEL, priority: 'interactive' })).toBe(2);
+    expect(count(samples, 'rerank_queue_pending_pairs', { model: IDLE_MODEL, priority: 'batch' })).toBe(5);
+    expect(sampleSum(samples, 'rerank_queue_pending_pairs', { model: IDLE_MODEL, priority: 'batch_line' })).toBe(0);
     // The served model's queue is drained by its consumer: its series exist, at zero.
     expect(sampleSum(samples, 'rerank_queue_jobs', { model: MODEL, state: 'prioritized' })).toBe(0);
 
@@ -81,5 +85,6 @@ describe('when /metrics is scraped on the API port', () => {
     }
     samples = await scrape();
     expect(count(samples, 'rerank_queue_jobs', { model: IDLE_MODEL, state: 'prioritized' })).toBe(0);
+    expect(sampleSum(samples, 'rerank_queue_pending_pairs', { model: IDLE_MODEL })).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import { BatchLineSettler, type BatchLineReceipt } from '@rerank-pool/batches';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
-import { CANCEL_REQUESTED, CancelRequestListener, closeRedis, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
+import { CANCEL_REQUESTED, CancelRequestListener, closeRedis, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
@@ -156,6 +156,11 @@ export class RerankWorker {
               pickUpJob(redis, config.queuePrefix, job).then(
                 ({ cancelRequested }) => cancelRequested && consumer.cancelJob(job.id!, CANCEL_REQUESTED),
                 (error: Error) => logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
+              );
+            } else {
+              // A batch line has no tenant place nor cancel marker; only its pending pairs go.
+              takePendingPairs(redis, job.queueQualifiedName, [job.id!]).catch((error: Error) =>
+                logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
               );
             }
             const result = await scorer.process(job, token, signal);

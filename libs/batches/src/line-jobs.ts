@@ -1,7 +1,7 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RerankJobData } from '@rerank-pool/contracts';
-import { BATCH_LINE_PRIORITY, rerankJobName } from '@rerank-pool/queue';
+import { addPendingPairs, BATCH_LINE_PRIORITY, rerankJobName, takePendingPairs } from '@rerank-pool/queue';
 import { lineJobId } from './batch-ids.js';
 import { execOrThrow } from './batch-records.js';
 import type { FilledBatchOptions } from './batch-options.js';
@@ -33,7 +33,20 @@ export class LineJobs {
       list.push({ name: rerankJobName(data.tenant), data, opts: this.jobOptions(batchId, index) });
       byModel.set(data.model, list);
     }
-    await Promise.all([...byModel].map(([model, list]) => this.queueFor(model).addBulk(list)));
+    await Promise.all(
+      [...byModel].map(async ([model, list]) => {
+        const queue = this.queueFor(model);
+        const counted = list.map(({ data, opts }) => ({ jobId: opts.jobId!, pairs: data.documents.length, priorityClass: 'batch_line' }));
+        // Counted before the add, as RerankQueue.enqueue does; taken back when the add fails.
+        await addPendingPairs(this.redis, queue.qualifiedName, counted);
+        try {
+          await queue.addBulk(list);
+        } catch (error) {
+          await takePendingPairs(this.redis, queue.qualifiedName, counted.map(({ jobId }) => jobId)).catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
   }
 
   /** Of `indexes`, the lines with no job in any model queue. */
@@ -54,7 +67,12 @@ export class LineJobs {
       const slice = indexes.slice(i, i + REMOVE_CONCURRENCY);
       const results = await Promise.all(slice.map(async (index) => {
         const jobId = lineJobId(batchId, index);
-        for (const queue of queues) if ((await queue.remove(jobId)) === 1) return true;
+        for (const queue of queues) {
+          if ((await queue.remove(jobId)) !== 1) continue;
+          // Not taken (Redis failed just now), the pending-pairs reconcile drops the entry.
+          await takePendingPairs(this.redis, queue.qualifiedName, [jobId]).catch(() => undefined);
+          return true;
+        }
         return false;
       }));
       slice.forEach((index, k) => results[k] && removed.push(index));

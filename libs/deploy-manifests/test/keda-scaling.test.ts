@@ -37,12 +37,23 @@ describe.each(Object.entries(kustomizeDirs))('when reading the %s worker ScaledO
     expect(Number(trigger.metadata.threshold)).toBeGreaterThan(0);
   });
 
+  it('should also scale on the pending pairs from the rerank_queue_pending_pairs gauge, keeping the job-count trigger', () => {
+    // Work, not only requests: one 1,000-document job counts for 500 two-document ones.
+    expect(spec.triggers).toHaveLength(2);
+    const pairs = spec.triggers.find((trigger) => /\brerank_queue_pending_pairs\b/.test(trigger.metadata.query));
+    expect(pairs?.type).toBe('prometheus');
+    // Every priority class (batch lines included), each queue counted once across scraped pods.
+    expect(pairs?.metadata.query).toBe('sum(max by (model, priority) (rerank_queue_pending_pairs))');
+    expect(Number(pairs?.metadata.threshold)).toBeGreaterThan(0);
+  });
+
   it('should make a missing gauge a scaler error, not an empty queue', () => {
     // KEDA's default (ignoreNullValues 'true') reads an empty answer as 0: with no scrape target
     // the workers would never scale up, silently.
-    const [trigger] = spec.triggers;
-    expect(trigger.metadata.ignoreNullValues).toBe('false');
-    expect(new URL(trigger.metadata.serverAddress).hostname).toMatch(/^prometheus-operated\./);
+    for (const trigger of spec.triggers) {
+      expect(trigger.metadata.ignoreNullValues).toBe('false');
+      expect(new URL(trigger.metadata.serverAddress).hostname).toMatch(/^prometheus-operated\./);
+    }
   });
 
   it('should fall back to a fixed number of workers while the trigger fails', () => {

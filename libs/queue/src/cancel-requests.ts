@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { closeRedis } from './close-redis.js';
 import { keys } from './keys.js';
+import { definePendingPairsCommands, takePendingPairsIn } from './pending-pairs.js';
 
 /**
  * The abort reason a worker gives a job whose cancellation was asked for (its synchronous client
@@ -56,12 +57,15 @@ export interface PickedUpJob {
 
 /**
  * A worker's first step with a rerank job, one round trip: the job leaves its tenant's unstarted
- * jobs (TENANT_MAX_QUEUED_JOBS), and a cancellation asked for before now is found.
+ * jobs (TENANT_MAX_QUEUED_JOBS) and the pending pairs, and a cancellation asked for before now is
+ * found. Run on every attempt: a job picked up again (stalled, retried) is taken from neither twice.
  */
 export async function pickUpJob(redis: Redis, prefix: string, job: PickedUpJob): Promise<{ cancelRequested: boolean }> {
   const jobId = job.id ?? '';
   const tenant = (job.data as { tenant?: unknown } | undefined)?.tenant;
+  definePendingPairsCommands(redis);
   const pipeline = redis.pipeline();
+  takePendingPairsIn(pipeline, job.queueQualifiedName, jobId);
   if (typeof tenant === 'string') pipeline.zrem(keys.tenantQueued(prefix, tenant), `${job.queueQualifiedName}:${jobId}`);
   pipeline.exists(keys.cancelRequested(prefix, job.queueName, jobId));
   const replies = (await pipeline.exec()) ?? [];

@@ -37,3 +37,5 @@ export { TenantQueuedJobs, releaseQueuedJob } from './tenant-queued-jobs.js';
 export type { TenantQueuedJobsOptions, QueuedJobsReservation } from './tenant-queued-jobs.js';
 export { CANCEL_REQUESTED, CancelRequestListener, isCancelRequest, pickUpJob, requestCancel } from './cancel-requests.js';
 export type { CancelRequestListenerEvents, PickedUpJob } from './cancel-requests.js';
+export { addPendingPairs, readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
+export type { PendingPairsEntry, PendingPairsReconcileOptions } from './pending-pairs.js';

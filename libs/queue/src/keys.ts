@@ -13,4 +13,12 @@ export const keys = {
   cancelRequested: (prefix: string, queueName: string, jobId: string) => `${prefix}:${queueName}:cancel-requested:${jobId}`,
   /** Pub/sub channel telling workers which running job to stop. */
   cancelChannel: (prefix: string) => `${prefix}:cancel-requests`,
+  /** Hash of a queue's jobs not yet started: job id -> `pairs:priorityClass:addedAtMs` (see pending-pairs.ts). */
+  pendingPairs: (queueQualifiedName: string) => `${queueQualifiedName}:pending-pairs`,
+  /** Hash of a queue's pending pairs per priority class: the sums of `pendingPairs`' entries. */
+  pendingPairsTotal: (queueQualifiedName: string) => `${queueQualifiedName}:pending-pairs-total`,
+  /** Where the reconcile of `pendingPairs` resumes its HSCAN. */
+  pendingPairsCursor: (queueQualifiedName: string) => `${queueQualifiedName}:pending-pairs-cursor`,
+  /** Present while a reconcile step of `pendingPairs` is fresh (set with PX). */
+  pendingPairsReconciled: (queueQualifiedName: string) => `${queueQualifiedName}:pending-pairs-reconciled`,
 };

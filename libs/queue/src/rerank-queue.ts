@@ -15,6 +15,7 @@ import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queu
 import { keys } from './keys.js';
 import { requestCancel } from './cancel-requests.js';
 import { TenantQueuedJobs } from './tenant-queued-jobs.js';
+import { addPendingPairs, readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
 import { deleteTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
@@ -41,6 +42,8 @@ export interface QueueJobCounts {
   states: { waiting: number; prioritized: number; active: number; delayed: number };
   /** Waiting or prioritized jobs per priority class (`interactive`, `batch`, `batch_line`). */
   pendingByPriority: Record<string, number>;
+  /** (query, document) pairs of the jobs not yet started, per priority class (see pending-pairs.ts). */
+  pendingPairsByPriority: Record<string, number>;
 }
 
 /** The priority classes queue depth is reported by: the job priorities, then offline batch lines. */
@@ -119,6 +122,14 @@ export class RerankQueue {
         );
       }
     }
+    // Counted before the add, so a worker that picks the job up at once always finds its entry.
+    const pendingKey = this.queue.qualifiedName;
+    try {
+      await addPendingPairs(this.redis, pendingKey, [{ jobId, pairs: data.documents.length, priorityClass: data.priority }]);
+    } catch (error) {
+      if (cap > 0) await this.tenantQueued.release(data.tenant, jobKey).catch(() => undefined);
+      throw error;
+    }
     try {
       if (data.callbackUrl === undefined) {
         await this.queue.add(rerankJobName(data.tenant), data, opts);
@@ -126,8 +137,10 @@ export class RerankQueue {
         await this.addWithWebhook(data, data.callbackUrl, opts);
       }
     } catch (error) {
-      // Not added (or not known to be): the place goes back. Unreleased, a sweep drops it later.
+      // Not added (or not known to be): the place goes back. Unreleased, a sweep drops it later;
+      // so does the pending-pairs reconcile with the entry.
       if (cap > 0) await this.tenantQueued.release(data.tenant, jobKey).catch(() => undefined);
+      await takePendingPairs(this.redis, pendingKey, [jobId]).catch(() => undefined);
       throw error;
     }
     if (this.admissionReading) this.admissionReading.addedSince++;
@@ -257,11 +270,18 @@ export class RerankQueue {
    * the API's `/metrics` on each scrape (queue depth gauges, KEDA's scaling signal).
    */
   async jobCounts(): Promise<QueueJobCounts> {
-    const [states, byPriority] = await Promise.all([
+    const pendingKey = this.queue.qualifiedName;
+    const [states, byPriority, pendingPairsByPriority] = await Promise.all([
       this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
       this.queue.getCountsPerPriority(Object.values(PRIORITY_CLASSES)),
+      // A scrape also runs one bounded reconcile step (at most one per interval over every
+      // replica), so entries a crash left behind leave the gauge without a timer of their own.
+      reconcilePendingPairs(this.redis, pendingKey)
+        .catch(() => undefined)
+        .then(() => readPendingPairs(this.redis, pendingKey, Object.keys(PRIORITY_CLASSES))),
     ]);
     return {
+      pendingPairsByPriority,
       states: { waiting: states.waiting ?? 0, prioritized: states.prioritized ?? 0, active: states.active ?? 0, delayed: states.delayed ?? 0 },
       pendingByPriority: Object.fromEntries(Object.entries(PRIORITY_CLASSES).map(([name, priority]) => [name, byPriority[priority] ?? 0])),
     };
@@ -308,8 +328,10 @@ export class RerankQueue {
       await deleteTombstone(this.redis, this.options.prefix, this.name, jobId);
       return undefined;
     }
-    // Unreleased (Redis failed just now), the tenant's sweep drops it once the grace has passed.
+    // Unreleased (Redis failed just now), the tenant's sweep drops it once the grace has passed,
+    // and the pending-pairs reconcile its entry.
     await this.tenantQueued.release(tenant, this.queue.toKey(jobId)).catch(() => undefined);
+    await takePendingPairs(this.redis, this.queue.qualifiedName, [jobId]).catch(() => undefined);
     return cancelledAt;
   }
 

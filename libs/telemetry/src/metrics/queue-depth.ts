@@ -8,6 +8,8 @@ export interface QueueDepth {
   states: Record<QueueState, number>;
   /** Jobs not yet started (waiting or prioritized) per priority class, as the queue names them. */
   pendingByPriority: Record<string, number>;
+  /** (query, document) pairs of the jobs not yet started per priority class; absent when the source does not count them. */
+  pendingPairsByPriority?: Record<string, number>;
 }
 
 /** Reads the counts of every queue a process serves; called on each scrape. */

@@ -54,6 +54,7 @@ export class RerankMetrics {
   readonly resultsDiscarded: Counter<'model'>;
   private readonly queueJobs: Gauge<'model' | 'state'>;
   private readonly pendingJobs: Gauge<'model' | 'priority'>;
+  private readonly pendingPairs: Gauge<'model' | 'priority'>;
   private readonly queueSampleErrors: Counter;
   private readonly poolUtilization: Gauge<'model'>;
   private readonly queueSources = new Set<QueueDepthSource>();
@@ -146,6 +147,18 @@ export class RerankMetrics {
         this.reset();
         for (const depth of await sample()) {
           for (const [priority, count] of Object.entries(depth.pendingByPriority)) this.set({ model: depth.model, priority }, count);
+        }
+      },
+    });
+    this.pendingPairs = new Gauge({
+      name: 'rerank_queue_pending_pairs',
+      help: '(query, document) pairs of the jobs not yet started in each model queue by priority class (interactive, batch, batch_line), read at scrape time',
+      labelNames: ['model', 'priority'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const depth of await sample()) {
+          for (const [priority, pairs] of Object.entries(depth.pendingPairsByPriority ?? {})) this.set({ model: depth.model, priority }, pairs);
         }
       },
     });
