@@ -3,7 +3,7 @@
 # Models are not baked in: workers resolve RERANK_MODELS through the Hugging Face cache at HF_HOME,
 # so mount a volume there to keep pulled models across restarts.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src

@@ -58,6 +58,9 @@ export function installHttpTracing(app: FastifyInstance): void {
           'url.path': request.url.split('?')[0],
           'url.scheme': request.protocol,
           ...(route === undefined ? {} : { 'http.route': route }),
+          ...serverAddress(request),
+          'network.protocol.version': request.raw.httpVersion,
+          ...(request.ip === undefined ? {} : { 'client.address': request.ip }),
           ...(typeof request.headers['user-agent'] === 'string' ? { 'user_agent.original': request.headers['user-agent'] } : {}),
         },
       },
@@ -76,6 +79,21 @@ export function installHttpTracing(app: FastifyInstance): void {
 
   app.addHook('onResponse', async (request, reply) => endServerSpan(request, reply));
   app.addHook('onRequestAbort', async (request) => endServerSpan(request));
+}
+
+/**
+ * `server.address`/`server.port` as OpenTelemetry's HTTP conventions derive them: the name the
+ * client addressed (the Host header, or X-Forwarded-Host behind a trusted proxy, as Fastify's
+ * `request.host` reads it), with the scheme's default port when the header names none; the
+ * listening socket's address only when there is no Host at all (HTTP/1.0).
+ */
+function serverAddress(request: FastifyRequest): { 'server.address'?: string; 'server.port'?: number } {
+  if (request.host !== '') {
+    const port = request.port ?? (request.protocol === 'https' ? 443 : 80);
+    return { 'server.address': request.hostname.replace(/^\[(.*)\]$/, '$1'), 'server.port': port };
+  }
+  const { localAddress, localPort } = request.socket;
+  return localAddress === undefined ? {} : { 'server.address': localAddress, ...(localPort === undefined ? {} : { 'server.port': localPort }) };
 }
 
 function endServerSpan(request: FastifyRequest, reply?: FastifyReply): void {

@@ -118,17 +118,21 @@ export class RerankService {
    * Enqueues inside a PRODUCER span whose context travels in the job (`data.trace`), so the
    * worker's job span is its child. With tracing off nothing is injected and the caller's own
    * `traceparent`, if any, is carried unchanged for a worker that traces.
+   *
+   * Named and described per OpenTelemetry's messaging conventions (`{operation} {destination}`,
+   * the destination being the model's BullMQ queue: one per model, so low in cardinality).
    */
   private enqueue(queue: RerankQueue, data: RerankJobData, options?: EnqueueOptions): Promise<EnqueueResult> {
     const attributes = {
       'messaging.system': 'bullmq',
       'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
       'messaging.destination.name': queue.name,
       'rerank.model': data.model,
       'rerank.documents': data.documents.length,
       'rerank.priority': data.priority,
     };
-    return withSpan('rerank.enqueue', { kind: SpanKind.PRODUCER, attributes }, async (span) => {
+    return withSpan(`send ${queue.name}`, { kind: SpanKind.PRODUCER, attributes }, async (span) => {
       const result = await queue.enqueue({ ...data, trace: injectTraceCarrier() ?? data.trace }, options);
       span.setAttributes({ 'messaging.message.id': result.jobId, 'rerank.job_created': result.created });
       return result;

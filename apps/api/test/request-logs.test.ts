@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueNameForModel } from '@rerank-pool/queue';
 import { createLogger, startTracing } from '@rerank-pool/telemetry';
 import type { TracingHandle } from '@rerank-pool/telemetry';
 import { pinoWorkerLogger } from '@rerank-pool/worker';
@@ -80,7 +81,7 @@ describe('when the API and the worker log at info level', () => {
     expect(response.status).toBe(422);
     const failed = worker.lines.find((line) => line.msg === 'job failed');
     expect(failed).toMatchObject({ level: 'warn', name: 'worker', code: 'input_too_long' });
-    const job = exporter.getFinishedSpans().find((span) => span.name === 'rerank.job' && span.attributes['messaging.message.id'] === failed!.jobId)!;
+    const job = exporter.getFinishedSpans().find((span) => span.name === `process ${queueNameForModel(service.modelId)}` && span.attributes['messaging.message.id'] === failed!.jobId)!;
     expect(failed!.trace_id).toBe(job.spanContext().traceId);
     expect(failed!.span_id).toBe(job.spanContext().spanId);
   });

@@ -3,9 +3,11 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRng, syntheticText } from '@rerank-pool/model-synth';
+import { queueNameForModel } from '@rerank-pool/queue';
 import { startTracing } from '@rerank-pool/telemetry';
 import type { TracingHandle } from '@rerank-pool/telemetry';
 import { eventually, postJson, startLiveService, type LiveService } from './helpers/live-service.js';
+import { waitForBatch } from './helpers/batches.js';
 
 /** Spans end asynchronously (the server span after the response is sent): wait for `count` named `name`. */
 async function finished(exporter: InMemorySpanExporter, name: string, count: number): Promise<ReadableSpan[]> {
@@ -19,10 +21,12 @@ describe('when tracing is on and requests run through a real worker', () => {
   const rng = createRng(5);
   let tracing: TracingHandle;
   let service: LiveService;
+  let queue: string;
 
   beforeAll(async () => {
     tracing = await startTracing({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     service = await startLiveService();
+    queue = queueNameForModel(service.modelId);
   });
 
   afterAll(async () => {
@@ -46,19 +50,41 @@ describe('when tracing is on and requests run through a real worker', () => {
       expect(found, name).toHaveLength(1);
       return found[0]!;
     };
-    const [enqueue, job, tokenize, inference] = ['rerank.enqueue', 'rerank.job', 'rerank.tokenize', 'rerank.inference'].map(one);
+    const [enqueue, job, tokenize, inference] = [`send ${queue}`, `process ${queue}`, 'rerank.tokenize', 'rerank.inference'].map(one);
 
     for (const span of [server!, enqueue!, job!, tokenize!, inference!]) expect(span.spanContext().traceId).toBe(callerTrace);
     expect(server!.kind).toBe(SpanKind.SERVER);
     expect(server!.parentSpanContext?.spanId).toBe(callerSpan);
-    expect(server!.attributes).toMatchObject({ 'http.route': '/v2/rerank', 'http.request.method': 'POST', 'http.response.status_code': 200 });
+    const port = Number(new URL(service.base).port);
+    expect(server!.attributes).toEqual({
+      'http.request.method': 'POST',
+      'url.path': '/v2/rerank',
+      'url.scheme': 'http',
+      'http.route': '/v2/rerank',
+      'server.address': '127.0.0.1',
+      'server.port': port,
+      'network.protocol.version': '1.1',
+      'client.address': '127.0.0.1',
+      'user_agent.original': 'node',
+      'http.response.status_code': 200,
+    });
     expect(enqueue!.kind).toBe(SpanKind.PRODUCER);
     expect(enqueue!.parentSpanContext?.spanId).toBe(server!.spanContext().spanId);
-    expect(enqueue!.attributes['messaging.message.id']).toBe(response.body.id);
+    expect(enqueue!.attributes).toMatchObject({
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'send',
+      'messaging.destination.name': queue,
+      'messaging.message.id': response.body.id,
+    });
     // The job span's parent arrived through Redis, in the job payload.
     expect(job!.kind).toBe(SpanKind.CONSUMER);
     expect(job!.parentSpanContext).toMatchObject({ spanId: enqueue!.spanContext().spanId, isRemote: true });
     expect(job!.attributes).toMatchObject({
+      'messaging.system': 'bullmq',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': queue,
       'rerank.model': service.modelId,
       'rerank.documents': 3,
       'rerank.tokens': response.body.meta.tokens.input_tokens,
@@ -80,7 +106,7 @@ describe('when tracing is on and requests run through a real worker', () => {
     const servers = await finished(exporter, 'POST /v1/rerank', requests.length);
 
     const spans = exporter.getFinishedSpans();
-    const jobs = spans.filter((span) => span.name === 'rerank.job');
+    const jobs = spans.filter((span) => span.name === `process ${queue}`);
     const batches = spans.filter((span) => span.name === 'rerank.batch');
     expect(jobs).toHaveLength(requests.length);
     // Each request is its own trace, from its HTTP span down to its job span.
@@ -107,5 +133,27 @@ describe('when tracing is on and requests run through a real worker', () => {
     expect(Math.max(...batches.map((batch) => new Set(batch.links.map((link) => link.context.traceId)).size))).toBeGreaterThan(1);
     const rows = batches.reduce((sum, batch) => sum + (batch.attributes['rerank.batch.rows'] as number), 0);
     expect(rows).toBe(requests.reduce((sum, body) => sum + body.documents.length, 0));
+  });
+
+  it('should give each batch line its own trace, linked to the span of the request that created the batch', async () => {
+    const lines = Array.from({ length: 4 }, (_, i) => ({ id: `line-${i}`, model: service.modelId, query: `query ${i}`, documents: ['one passage', 'another'] }));
+    const accepted = await postJson(service.base, '/v1/batches', lines);
+    expect(accepted.status).toBe(202);
+    const [upload] = await finished(exporter, 'POST /v1/batches', 1);
+    const jobsOf = () => exporter.getFinishedSpans().filter((span) => span.name === `process ${queue}` && span.attributes['rerank.offline_batch.id'] === accepted.body.id);
+    expect(await waitForBatch(service.app, accepted.body.id)).toMatchObject({ status: 'completed', completed: lines.length });
+    await eventually(() => jobsOf().length === lines.length);
+
+    const jobs = jobsOf();
+    expect(jobs.map((job) => job.attributes['rerank.offline_batch.line_index']).sort()).toEqual([0, 1, 2, 3]);
+    for (const job of jobs) {
+      expect(job.kind).toBe(SpanKind.CONSUMER);
+      expect(job.parentSpanContext).toBeUndefined();
+      expect(job.spanContext().traceId).not.toBe(upload!.spanContext().traceId);
+      expect(job.links.map((link) => link.context)).toEqual([
+        expect.objectContaining({ traceId: upload!.spanContext().traceId, spanId: upload!.spanContext().spanId }),
+      ]);
+    }
+    expect(new Set(jobs.map((job) => job.spanContext().traceId)).size).toBe(lines.length);
   });
 });

@@ -1,4 +1,4 @@
-import { SpanKind } from '@opentelemetry/api';
+import { isSpanContextValid, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { DynamicBatcher } from '@rerank-pool/batcher';
@@ -22,9 +22,16 @@ export interface JobScorerObservers {
  * shared batcher (where they meet the pairs of every other active job) and returns the scores
  * in input order. Bad jobs fail without retry; nothing a job holds can hurt another job.
  *
- * Its `rerank.job` span continues the trace of the request that enqueued it (the W3C context in
- * the payload) and holds `rerank.tokenize` and `rerank.inference`; the batches its pairs land in
- * link back to it.
+ * Its `process <queue>` span (OpenTelemetry messaging conventions) continues the trace of the
+ * request that enqueued it (the W3C context in the payload) and holds `rerank.tokenize` and
+ * `rerank.inference`; the batches its pairs land in link back to it.
+ *
+ * The job of an offline batch line is the exception: its payload carries the span of the request
+ * that created the batch, and its span starts a trace of its own with a link to that span instead
+ * of being its child. A batch has up to millions of lines and runs for hours: as children they
+ * would make one trace of millions of spans, past what trace stores keep or show, hanging off a
+ * span that ended long before, and all sampled or all dropped by that one request's decision.
+ * Linked, each line is a small trace, sampled on its own, one click away from its batch.
  *
  * BullMQ's own telemetry option (bullmq-otel) is not used: it carries a second context in the job
  * options and opens its own producer and consumer spans around `add` and processing, so each job
@@ -64,16 +71,21 @@ export class JobScorer {
   private async processCounted(job: Job<RerankJobData>, token?: string, signal?: AbortSignal): Promise<RerankJobResult> {
     const started = Date.now();
     const queueMs = Math.max(0, started - job.timestamp);
+    // The payload comes from Redis; a missing or malformed carrier just starts a new trace.
+    const payload = job.data as Partial<RerankJobData> | undefined;
+    const origin = extractTraceContext(payload?.trace);
+    const batchSpan = payload?.batch === undefined ? undefined : trace.getSpanContext(origin);
     try {
       return await withSpan(
-        'rerank.job',
+        `process ${job.queueName}`,
         {
           kind: SpanKind.CONSUMER,
-          // The payload comes from Redis; a missing or malformed carrier just starts a new trace.
-          parent: extractTraceContext((job.data as Partial<RerankJobData> | undefined)?.trace),
+          parent: payload?.batch === undefined ? origin : ROOT_CONTEXT,
+          links: batchSpan && isSpanContextValid(batchSpan) ? [{ context: batchSpan }] : [],
           attributes: {
             'messaging.system': 'bullmq',
             'messaging.operation.type': 'process',
+            'messaging.operation.name': 'process',
             'messaging.destination.name': job.queueName,
             'messaging.message.id': job.id ?? '',
             'rerank.model': this.pool.model.id,
@@ -101,6 +113,7 @@ export class JobScorer {
     try {
       const data = parseRerankJobData(job.data);
       span.setAttributes({ 'rerank.documents': data.documents.length, 'rerank.priority': data.priority });
+      if (data.batch) span.setAttributes({ 'rerank.offline_batch.id': data.batch.id, 'rerank.offline_batch.line_index': data.batch.index });
       this.observers.metrics.queueWait.observe({ model, priority: data.priority }, queueMs / 1000);
       checkDeadline(data, job.id);
       const encoded = await this.tokenize(data);

@@ -28,7 +28,7 @@ export interface OpenedUpload {
 export interface BatchRequestContext {
   tenant: string;
   idempotencyKey?: string;
-  /** The W3C trace context of the request creating the batch, carried into its lines' jobs. */
+  /** The W3C trace context of the request creating the batch (its server span), carried into its lines' jobs, whose spans link to it. */
   trace?: Record<string, string>;
 }
 

@@ -27,7 +27,11 @@ export interface RerankJobData {
   /** Epoch ms: a job still waiting then is failed with `deadline_exceeded`, not computed. */
   deadline?: number;
   callbackUrl?: string;
-  /** W3C trace context carrier (`traceparent`, `tracestate`). */
+  /**
+   * W3C trace context carrier (`traceparent`, `tracestate`): the job span's parent, except for a
+   * batch line (`batch` set), where it is the span of the request that created the batch and the
+   * job span links to it from a trace of its own.
+   */
   trace?: Record<string, string>;
   /**
    * How the API shapes the stored result for `GET /v1/jobs/:id` and webhooks (the request's

@@ -37,8 +37,8 @@ describe.each(Object.entries(dockerfilePaths))('when parsing the %s Dockerfile',
   });
 
   it('should name its base images', () => {
-    expect(image(stages[0].from)).toBe('node:20-bookworm-slim');
-    expect(image(runtime.from)).toMatch(path.endsWith('.cuda') ? /^nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/ : /^node:20-bookworm-slim$/);
+    expect(image(stages[0].from)).toBe('node:24-bookworm-slim');
+    expect(image(runtime.from)).toMatch(path.endsWith('.cuda') ? /^nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/ : /^node:24-bookworm-slim$/);
   });
 });
 

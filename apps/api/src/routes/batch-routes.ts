@@ -15,6 +15,7 @@ import {
 import type { BatchAccepted, BatchReference, BatchStatusBody, RerankPoolError } from '@rerank-pool/contracts';
 import { openObjectStore } from '@rerank-pool/object-store';
 import { redisOptionsFromUrl } from '@rerank-pool/queue';
+import { injectTraceCarrier } from '@rerank-pool/telemetry';
 import { BatchLineReader, isObject } from '../batch-line-reader.js';
 import { jsonLimitsFor } from '../bounded-json.js';
 import { batchJsonBody, JsonArrayLines } from '../json-array-lines.js';
@@ -123,7 +124,9 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     handler: async (request, reply): Promise<BatchAccepted> => {
       const header = request.headers[IDEMPOTENCY_HEADER];
       const idempotencyKey = request.query.idempotency_key ?? (typeof header === 'string' ? header : undefined);
-      const context = { tenant: request.tenant, idempotencyKey, trace: traceCarrier(request.headers) };
+      // The batch keeps this request's span (the handler runs in it), which every line's job span
+      // links to; with tracing off here, the caller's own traceparent, if any, stands in.
+      const context = { tenant: request.tenant, idempotencyKey, trace: injectTraceCarrier() ?? traceCarrier(request.headers) };
       const body = request.body;
       let batchId: string;
       if (isObject(body) && !(body instanceof Readable) && !(body instanceof JsonArrayLines)) {
