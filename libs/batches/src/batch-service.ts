@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { Errors, RerankPoolError } from '@rerank-pool/contracts';
 import { checkObjectUrl, ObjectStoreError, useObjectRef } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { closeQueue, closeRedis, IdempotencySecret, queueNameForModel, requestRedisOptions, whenReady } from '@rerank-pool/queue';
+import { closeSharedConnection, IdempotencySecret, queueNameForModel, requestRedisOptions, whenReady } from '@rerank-pool/queue';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.js';
 import { BatchDriver } from './batch-driver.js';
 import type { BatchDriverEvents } from './batch-driver.js';
@@ -207,8 +207,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.driver?.close();
-      await Promise.allSettled([...this.queues.values()].map((queue) => closeQueue(queue)));
-      await closeRedis(this.redis);
+      await closeSharedConnection(this.redis, [...this.queues.values()]);
     })();
     return this.closing;
   }

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import { closeRedis } from './close-redis.js';
 import { within } from './within.js';
 
 /** What BullMQ's Queue, QueueEvents and FlowProducer share for shutdown. */
@@ -25,4 +27,14 @@ export async function closeQueue(queue: ClosableQueue, readyTimeoutMs = READY_TI
     closing.catch(() => undefined);
     await queue.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * Closes BullMQ objects that share one ioredis connection (`connection: redis`), and the
+ * connection itself, first: BullMQ drops its listeners when it closes, and a connection that never
+ * got ready would then fail BullMQ's start-up wait with nobody listening (an unhandled rejection).
+ */
+export async function closeSharedConnection(redis: Redis, queues: ReadonlyArray<ClosableQueue | undefined>): Promise<void> {
+  await closeRedis(redis);
+  await Promise.allSettled(queues.map((queue) => queue && closeQueue(queue)));
 }

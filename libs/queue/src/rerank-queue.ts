@@ -19,12 +19,11 @@ import { addPendingPairs, readPendingPairs, reconcilePendingPairs, takePendingPa
 import { deleteTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
-import { closeQueue } from './close-queue.js';
+import { closeSharedConnection } from './close-queue.js';
 import { requestRedisOptions } from './redis-options.js';
 import { redisUnavailable } from './redis-unavailable.js';
 import { retryingJobOptions } from './retrying-job-options.js';
 import { whenReady } from './when-ready.js';
-import { closeRedis } from './close-redis.js';
 import { beforeTimeout } from './within.js';
 
 /** A request arriving while the connection is being made waits this long for it. */
@@ -299,8 +298,7 @@ export class RerankQueue {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.waiter.close();
-      await Promise.allSettled([this.flows && closeQueue(this.flows), closeQueue(this.queue)]);
-      await closeRedis(this.redis);
+      await closeSharedConnection(this.redis, [this.flows, this.queue]);
     })();
     return this.closing;
   }

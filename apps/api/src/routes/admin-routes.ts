@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FastifyPluginAsync } from 'fastify';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
-import { closeQueue, closeRedis, redisOptionsFromUrl, requestRedisOptions, WEBHOOK_QUEUE_NAME, whenReady } from '@rerank-pool/queue';
+import { closeSharedConnection, redisOptionsFromUrl, requestRedisOptions, WEBHOOK_QUEUE_NAME, whenReady } from '@rerank-pool/queue';
 import { createAuthenticator } from '../authenticator.js';
 import { errorBody } from '../error-handler.js';
 import type { RouteDeps } from '../route-deps.js';
@@ -48,8 +48,7 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
   const webhooks = new Queue(WEBHOOK_QUEUE_NAME, { connection: redis, prefix: config.queuePrefix });
   webhooks.on('error', () => {});
   app.addHook('onClose', async () => {
-    await closeQueue(webhooks);
-    await closeRedis(redis);
+    await closeSharedConnection(redis, [webhooks]);
   });
   const queues = [...registry.modelIds.map((model) => registry.queueFor(model).bullQueue), webhooks];
 
