@@ -28,7 +28,7 @@ function answersPing(host: string, port: number, timeoutMs = 500): Promise<boole
   });
 }
 
-function freePort(): Promise<number> {
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -39,22 +39,34 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port other than `avoid`: a port the caller is about to listen on is free too until it
+ * does, and the kernel readily hands a just-released port out again.
+ */
+async function freePort(avoid: readonly number[]): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (!avoid.includes(port)) return port;
+  }
+}
+
 function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 /**
  * Uses the Redis at `url` when one answers; otherwise, when `redis-server` is installed,
- * starts a private one (temporary directory, free port, no persistence) for this process.
+ * starts a private one (temporary directory, free port, no persistence) for this process, on a
+ * port not in `avoidPorts` (the ports the caller will listen on).
  */
-export async function ensureRedis(url: string): Promise<LocalRedis> {
+export async function ensureRedis(url: string, { avoidPorts = [] }: { avoidPorts?: readonly number[] } = {}): Promise<LocalRedis> {
   const { host = '127.0.0.1', port = 6379 } = redisOptionsFromUrl(url);
   if (await answersPing(host, port)) return { url, started: false, stop: async () => undefined };
   if (!hasRedisServer()) {
     throw new Error(`nothing answers at ${url} and redis-server is not installed; start Redis or set REDIS_URL`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'rerank-pool-redis-'));
-  const freshPort = await freePort();
+  const freshPort = await freePort(avoidPorts);
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(freshPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],

@@ -17,7 +17,7 @@ export async function dev(argv: string[]): Promise<number> {
   });
   const port = positiveIntegerArg('dev', 'port', values.port);
   const baseConfig = loadConfig();
-  const redis = await ensureRedis(baseConfig.redisUrl);
+  const redis = await ensureRedis(baseConfig.redisUrl, { avoidPorts: [port ?? baseConfig.port] });
   if (redis.started) process.stderr.write(`rerank-pool dev: nothing answered at ${baseConfig.redisUrl}; started redis-server at ${redis.url}\n`);
 
   let models = values.model;
