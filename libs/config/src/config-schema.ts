@@ -63,8 +63,8 @@ export const configSchema = {
   }),
   workerLockMs: withDefault({
     env: 'WORKER_LOCK_MS',
-    doc: "How long a worker's claim on a job lasts unrenewed (renewed every quarter of it): a killed worker's jobs are back in the queue within 1.5 times this",
-    // 6 s brings a killed worker's jobs back within 9 s (README, Faults), inside a sync request's
+    doc: "How long a worker's claim on a job lasts unrenewed (renewed every quarter of it): a killed worker's jobs are back in the queue within 4/3 of this",
+    // 6 s brings a killed worker's jobs back within 8 s (README, Faults), inside a sync request's
     // 30 s; a live worker renews every 1.5 s, so only an event loop blocked for 4.5 s loses a lock.
     default: '6000',
     parse: integer(1000),

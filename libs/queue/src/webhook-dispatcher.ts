@@ -32,7 +32,7 @@ export interface WebhookDispatcherOptions {
   /**
    * How long a claim on a delivery lasts unrenewed (WORKER_LOCK_MS, see `workerLockOptions`): the
    * deliveries of a dispatcher that died are run again, with the same webhook-id, within about
-   * 1.3 times this. Default 6000 ms.
+   * 4/3 of this. Default 6000 ms.
    */
   lockDurationMs?: number;
   /**

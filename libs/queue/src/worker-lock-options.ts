@@ -7,11 +7,10 @@ export type WorkerLockOptions = Pick<WorkerOptions, 'lockDuration' | 'lockRenewT
  * Lock timing chosen together, from one number (WORKER_LOCK_MS, `lockMs`):
  * - a live worker renews its locks every quarter of `lockMs`, so only an event loop blocked for
  *   three quarters of it (4.5 s at the 6 s default) makes it lose a job it is still running;
- * - every quarter of `lockMs` one worker of the queue looks for jobs whose lock has expired and
+ * - every sixth of `lockMs` one worker of the queue looks for jobs whose lock has expired and
  *   puts them back in the queue. A job's lock outlives its killed worker by at most `lockMs`.
- *   The check runs at most one worker at a time (a key that lives one interval), so between two
- *   checks one to two intervals pass: the job is back in the queue within `lockMs * 1.5` (9 s at
- *   6 s), measured 6-8 s.
+ *   The check runs on one worker at a time (a key that lives one interval), so between two checks
+ *   one to two intervals pass: the job is back in the queue within `lockMs * 4/3` (8 s at 6 s).
  * A job's length does not matter: locks are renewed while it runs, however long. A shorter lock
  * buys faster recovery with more renewals (one script per worker each period) and less
  * tolerance of a stalled event loop.
@@ -25,7 +24,7 @@ export function workerLockOptions(lockMs: number): WorkerLockOptions {
   return {
     lockDuration: lockMs,
     lockRenewTime: Math.floor(lockMs / 4),
-    stalledInterval: Math.floor(lockMs / 4),
+    stalledInterval: Math.floor(lockMs / 6),
     maxStalledCount: 2,
     runRetryDelay: 1000,
   };
