@@ -1,6 +1,6 @@
 import { describeOptions, HelpRequested } from './args.js';
 import { UsageError } from './cli-error.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '@rerank-pool/config';
 
 type Command = (argv: string[]) => Promise<number>;
 

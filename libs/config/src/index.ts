@@ -8,3 +8,4 @@ export { WORKER_DRAIN_MS } from './worker-drain.js';
 export { redactRedisUrl } from './secret-text.js';
 export type { ApiKey, ModelAlias } from './parsers.js';
 export { resolveModelAliases } from './model-aliases.js';
+export { packageVersion } from './package-version.js';

@@ -3,7 +3,7 @@ import { teiInfoSchema, teiRerankRequestSchema, teiRerankResponseSchema } from '
 import type { TeiErrorBody, TeiInfo, TeiRank, TeiRerankRequest } from '@rerank-pool/contracts';
 import type { WorkerHeartbeat } from '@rerank-pool/queue';
 import { clientGone } from '../client-gone.js';
-import { packageVersion } from '../package-version.js';
+import { packageVersion } from '@rerank-pool/config';
 import { teiErrorResponses, traceCarrier } from '../route-deps.js';
 import type { RouteDeps } from '../route-deps.js';
 import { TeiError } from '../tei-errors.js';
