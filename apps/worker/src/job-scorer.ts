@@ -147,6 +147,7 @@ export class JobScorer {
         logits: perDocument.logits,
         inputTokens,
         timings: { queueMs, inferenceMs: Date.now() - started },
+        truncated: documentTruncation(encoded),
         ...(data.options.maxChunksPerDoc === undefined ? {} : { chunks: perDocument.chunks }),
       };
     } catch (error) {
@@ -189,6 +190,16 @@ export class JobScorer {
       return encoded;
     });
   }
+}
+
+/** Per document: whether any of its rows (its chunks) was cut to fit. */
+function documentTruncation(encoded: PackedPairs): boolean[] {
+  const truncated: boolean[] = [];
+  for (let i = 0; i < encoded.count; i++) {
+    if (encoded.chunk[i] === 0) truncated.push(false);
+    if (encoded.truncated[i]) truncated[truncated.length - 1] = true;
+  }
+  return truncated;
 }
 
 function tokenCount(encoded: PackedPairs): number {

@@ -69,6 +69,11 @@ export interface RerankJobResult {
   inputTokens: number;
   timings: { queueMs: number; inferenceMs: number };
   /**
+   * Per document, whether its text was cut to fit the model's window (a chunked document: whether
+   * any of its chunks was). Absent in results of workers older than this field.
+   */
+  truncated?: boolean[];
+  /**
    * Per document, the chunk that gave its score; present only for jobs that asked for chunks
    * (`options.maxChunksPerDoc` > 1).
    */
@@ -160,6 +165,13 @@ function numberArray(value: unknown, field: string, length: number): number[] {
   return value as number[];
 }
 
+function booleanArray(value: unknown, field: string, length: number): boolean[] {
+  if (!Array.isArray(value) || value.length !== length || value.some((entry) => typeof entry !== 'boolean')) {
+    throw Errors.invalidRequest(`${field} must be an array of ${length} booleans`, field);
+  }
+  return value as boolean[];
+}
+
 /** Validates a job payload read from Redis; throws `invalid_request` naming the first bad field. */
 export function parseRerankJobData(input: unknown): RerankJobData {
   const data = read.object(input, 'data');
@@ -220,6 +232,7 @@ export function parseRerankJobResult(input: unknown, documentCount: number): Rer
       queueMs: read.number(timings.queueMs, 'timings.queueMs'),
       inferenceMs: read.number(timings.inferenceMs, 'timings.inferenceMs'),
     },
+    ...(result.truncated === undefined ? {} : { truncated: booleanArray(result.truncated, 'truncated', documentCount) }),
     ...(result.chunks === undefined ? {} : { chunks: chunkResults(result.chunks, documentCount) }),
   };
 }
