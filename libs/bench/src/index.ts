@@ -3,3 +3,4 @@ export { runBareLoop, type BareLoopOptions, type LoopResult } from './bare-loop.
 export { driveHttpLoad, type HttpLoadOptions, type HttpLoadResult } from './http-load.js';
 export { percentile } from './percentiles.js';
 export { driveBatch, type BatchLoadOptions, type BatchLoadResult } from './batch-load.js';
+export { rankAgreement, spearman, topKOverlap, averageRanks, topK, type RankAgreement } from './rank-agreement.js';
