@@ -1,18 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
-import { buildApi } from '@rerank-pool/api';
 import { countPairs, driveBatch, driveHttpLoad, generateWorkload, percentile, runBareLoop, type BareLoopOptions, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
 import type { BatchStats } from '@rerank-pool/batcher';
 import { loadConfig } from '@rerank-pool/config';
 import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
 import type { SynthPresetName } from '@rerank-pool/model-synth';
-import { deleteKeysWithPrefix } from '@rerank-pool/queue';
-import { RerankWorker } from '@rerank-pool/worker';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
+import { startBenchService } from '../bench-service.js';
 import { UsageError } from '../cli-error.js';
 import { ensureRedis } from '../local-redis.js';
 import { Progress } from '../progress.js';
@@ -179,31 +173,17 @@ interface PipelineResult {
 }
 
 /**
- * The full service in this process, as `rerank-pool dev` runs it, on a Redis prefix of its own;
- * each round runs the limit's bare loop (the service idles meanwhile) and then the HTTP load.
+ * The full service (startBenchService); each round runs the limit's bare loop (the service
+ * idles meanwhile) and then the HTTP load.
  */
 async function measurePipeline(workload: RerankRequest[], modelDir: string, { concurrency, rounds, limitLoop }: PipelineOptions): Promise<PipelineResult> {
   const redis = await ensureRedis(loadConfig().redisUrl);
-  const prefix = `rerank-pool-bench-${randomBytes(4).toString('hex')}`;
-  const batchStore = resolve('.rerank-pool', 'bench', `batch-store-${prefix}`);
-  const config = loadConfig({
-    ...process.env,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: prefix,
-    RERANK_MODELS: modelDir,
-    WORKER_CONCURRENCY: String(Math.max(concurrency, 8)),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    BATCH_STORE_URL: pathToFileURL(batchStore).href,
+  const service = await startBenchService({ redisUrl: redis.url, modelDir, concurrency }).catch(async (error: unknown) => {
+    await redis.stop();
+    throw error;
   });
-  const quiet = { info() {}, warn() {}, error() {} };
-  const worker = await RerankWorker.start({ config, logger: quiet });
-  const app = await buildApi({ config, logger: false });
+  const { worker, baseUrl, model } = service;
   try {
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    const model = worker.modelIds[0]!;
     const batches: BatchStats[] = [];
     worker.onBatch((_, stats) => batches.push(stats));
 
@@ -254,20 +234,8 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
       overhead: { p50: percentile(overheads, 50), p95: percentile(overheads, 95) },
     };
   } finally {
-    await app.close();
-    await worker.close();
-    await deleteKeys(redis.url, prefix);
+    await service.close();
     await redis.stop();
-    await rm(batchStore, { recursive: true, force: true });
-  }
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    await deleteKeysWithPrefix(redis, prefix);
-  } finally {
-    redis.disconnect();
   }
 }
 
