@@ -19,7 +19,7 @@ const SHAPE = { dim: 1 } as const;
 const DIMENSION = { dimValue: 1, dimParam: 2 } as const;
 
 /** TensorProto.DataType values. */
-const DATA_TYPE = { float: 1, int64: 7 } as const;
+const DATA_TYPE = { float: 1, uint8: 2, int8: 3, int64: 7 } as const;
 export type DataTypeName = keyof typeof DATA_TYPE;
 
 export interface TensorSpec {
@@ -88,7 +88,7 @@ function encodeGraph(graph: GraphSpec): ProtoWriter {
   return writer;
 }
 
-function encodeNode(node: NodeSpec): ProtoWriter {
+export function encodeNode(node: NodeSpec): ProtoWriter {
   const writer = new ProtoWriter();
   for (const input of node.inputs) writer.string(NODE.input, input);
   for (const output of node.outputs) writer.string(NODE.output, output);
@@ -116,7 +116,7 @@ function encodeAttribute(attribute: AttributeSpec): ProtoWriter {
   return writer.varint(ATTRIBUTE.type, ATTRIBUTE_TYPE[attribute.kind]);
 }
 
-function encodeTensor(tensor: TensorSpec): ProtoWriter {
+export function encodeTensor(tensor: TensorSpec): ProtoWriter {
   const writer = new ProtoWriter();
   // A scalar has no dims; an empty packed field would still be valid but is noise.
   if (tensor.dims.length > 0) writer.packedVarints(TENSOR.dims, tensor.dims);

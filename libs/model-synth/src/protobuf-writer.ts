@@ -70,6 +70,18 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Appends bytes that are already encoded fields (tag included), e.g. fields a reader kept verbatim. */
+  raw(encoded: Uint8Array): this {
+    if (encoded.byteLength < INLINE_LIMIT) {
+      for (const byte of encoded) this.pending.push(byte);
+    } else {
+      this.flush();
+      this.chunks.push(encoded);
+      this.length += encoded.byteLength;
+    }
+    return this;
+  }
+
   /** The encoded message as chunks, in order; join them (or write them) to get the bytes. */
   finish(): Uint8Array[] {
     this.flush();
