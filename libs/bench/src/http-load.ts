@@ -10,6 +10,8 @@ export interface HttpLoadOptions {
   concurrency: number;
   /** Called after each finished request. */
   onProgress?: (done: number, total: number) => void;
+  /** Keep each request's scores (`scores` in the result), e.g. to compare two models' rankings. Default false. */
+  keepScores?: boolean;
 }
 
 export interface HttpLoadResult {
@@ -20,10 +22,12 @@ export interface HttpLoadResult {
   latenciesMs: number[];
   /** Per-request time the worker spent on it (tokenize + batch + inference), as the API reports it. */
   inferenceMs: number[];
+  /** With `keepScores`: per request of the workload, in its order, each document's score in document order. */
+  scores?: number[][];
 }
 
 interface RerankReply {
-  results?: unknown[];
+  results?: { index: number; relevance_score: number }[];
   error?: { message: string };
   meta?: { timings_ms?: { inference?: number } };
 }
@@ -34,18 +38,21 @@ export async function driveHttpLoad(workload: readonly RerankRequest[], options:
   const inferenceMs: number[] = [];
   let next = 0;
   let pairs = 0;
+  const scores: number[][] | undefined = options.keepScores ? new Array(workload.length) : undefined;
   const url = new URL('/v2/rerank', options.baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const started = performance.now();
   const worker = async () => {
     while (next < workload.length) {
-      const request = workload[next++]!;
+      const position = next++;
+      const request = workload[position]!;
       const sent = performance.now();
       const payload = JSON.stringify({ model: options.model, query: request.query, documents: request.documents });
       const { status, body } = await requestJson<RerankReply>(url, agent, 'POST', { type: 'application/json', text: payload });
       if (status !== 200 || !body.results) throw new Error(`POST /v2/rerank answered ${status}: ${body.error?.message ?? 'no results'}`);
       latenciesMs.push(performance.now() - sent);
       inferenceMs.push(body.meta?.timings_ms?.inference ?? 0);
+      if (scores) scores[position] = documentScores(body.results, request.documents.length);
       pairs += request.documents.length;
       options.onProgress?.(latenciesMs.length, workload.length);
     }
@@ -56,5 +63,13 @@ export async function driveHttpLoad(workload: readonly RerankRequest[], options:
     agent.destroy();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { pairs, seconds, pairsPerSecond: pairs / seconds, latenciesMs, inferenceMs };
+  return { pairs, seconds, pairsPerSecond: pairs / seconds, latenciesMs, inferenceMs, ...(scores && { scores }) };
+}
+
+/** The results come sorted by score; put each back at its document's index. */
+function documentScores(results: NonNullable<RerankReply['results']>, documents: number): number[] {
+  if (results.length !== documents) throw new Error(`POST /v2/rerank returned ${results.length} results for ${documents} documents`);
+  const scores = new Array<number>(documents);
+  for (const result of results) scores[result.index] = result.relevance_score;
+  return scores;
 }
