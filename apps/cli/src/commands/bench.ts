@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { countPairs, driveBatch, driveHttpLoad, generateWorkload, percentile, runBareLoop, type BareLoopOptions, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
+import { countPairs, driveBatch, driveHttpLoad, generateWorkload, median, percentile, runBareLoop, type BareLoopOptions, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
 import type { BatchStats } from '@rerank-pool/batcher';
 import { loadConfig } from '@rerank-pool/config';
 import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
 import type { SynthPresetName } from '@rerank-pool/model-synth';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
+import { round } from '../bench-rounding.js';
 import { startBenchService } from '../bench-service.js';
 import { UsageError } from '../cli-error.js';
 import { ensureRedis } from '../local-redis.js';
@@ -237,15 +238,4 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
     await service.close();
     await redis.stop();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function round(value: number, digits = 1): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }
