@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   api: async () => import('./commands/api.js').then((m) => ({ run: m.api, usage: m.usage })),
   worker: async () => import('./commands/worker.js').then((m) => ({ run: m.worker, usage: m.usage })),
   'model synth': async () => import('./commands/model-synth.js').then((m) => ({ run: m.modelSynth, usage: m.usage })),
+  'model quantize': async () => import('./commands/model-quantize.js').then((m) => ({ run: m.modelQuantize, usage: m.usage })),
   'model pull': async () => import('./commands/model-pull.js').then((m) => ({ run: m.modelPull, usage: m.usage })),
   score: async () => import('./commands/score.js').then((m) => ({ run: m.score, usage: m.usage })),
   submit: async () => import('./commands/submit.js').then((m) => ({ run: m.submit, usage: m.usage })),

@@ -126,10 +126,12 @@ export class RerankWorker {
     try {
       await cancels.start();
       for (const ref of options.models ?? config.rerankModels) {
-        const resolved = await resolveModelRef(ref);
+        // The variant goes to the Hub too: a cached snapshot without onnx/model_<variant>.onnx is pulled again.
+        const resolved = await resolveModelRef(ref, { variant: config.modelVariant });
         const pool = await InferencePool.open({
           modelDir: resolved.dir,
           modelId: resolved.id,
+          variant: config.modelVariant,
           threads: config.poolThreads,
           intraOpThreads: config.ortIntraOpThreads,
           executionProvider: config.executionProvider,

@@ -1,7 +1,7 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { apiKeys, commaList, httpUrl, integer, modelAliases, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookAllowedHosts, webhookSecret } from './parsers.js';
+import { apiKeys, commaList, httpUrl, integer, modelAliases, modelVariant, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookAllowedHosts, webhookSecret } from './parsers.js';
 import type { Parser } from './parsers.js';
 import { REDACTED, redactRedisUrl } from './secret-text.js';
 import { WORKER_DRAIN_MS } from './worker-drain.js';
@@ -52,6 +52,11 @@ export const configSchema = {
     // No default aliases: a client asking for rerank-multilingual-v3.0 and silently getting an
     // English MiniLM would be worse than a 404 that lists the served models.
     parse: modelAliases,
+  }),
+  modelVariant: optional({
+    env: 'MODEL_VARIANT',
+    doc: 'ONNX variant workers load for every served model: onnx/model_<variant>.onnx, e.g. quantized (int8, written by `rerank-pool model quantize` or pulled from the Hub). Default: the float32 model.onnx',
+    parse: modelVariant,
   }),
   workerConcurrency: withDefault({
     env: 'WORKER_CONCURRENCY',

@@ -142,6 +142,15 @@ export function apiKeys(raw: string): ApiKey[] {
   return entries;
 }
 
+/** The `<variant>` of `onnx/model_<variant>.onnx` (quantized, quint8_avx2, fp16): a file name part, never a path. */
+export function modelVariant(raw: string): string {
+  const value = raw.trim();
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) {
+    throw new ParseProblem(`must be a variant name such as quantized (selecting onnx/model_quantized.onnx): letters, digits, _ and -; got ${shown(raw)}`);
+  }
+  return value;
+}
+
 export interface ModelAlias {
   /** The name a request may give as `model`. */
   alias: string;

@@ -9,11 +9,6 @@ const CAST_TO_FLOAT = 1;
 
 export interface GraphQuantizeOptions {
   format: WeightFormat;
-  /**
-   * One DynamicQuantizeLinear per activation even when several MatMuls read it (Q, K and V do),
-   * as onnxruntime's own quantizer does; false gives every MatMul its own.
-   */
-  shareActivations: boolean;
   onNode?: (done: number, total: number, name: string) => void;
 }
 
@@ -108,7 +103,8 @@ export function quantizeGraph(model: OnnxModel, options: GraphQuantizeOptions): 
     const { node, weight } = candidate;
     const nodes: NodeSpec[] = [];
     const input = node.inputs[0]!;
-    let activation = options.shareActivations ? quantizedActivations.get(input) : undefined;
+    // One DynamicQuantizeLinear per activation, shared by the MatMuls reading it (Q, K and V do).
+    let activation = quantizedActivations.get(input);
     if (!activation) {
       activation = { value: unique(`${input}_quantized`), scale: unique(`${input}_scale`), zeroPoint: unique(`${input}_zero_point`) };
       quantizedActivations.set(input, activation);

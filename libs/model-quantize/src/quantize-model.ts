@@ -23,8 +23,6 @@ export interface QuantizeOptions {
   variant?: string;
   /** Overrides of the measured default weight format, for measuring others. */
   format?: Partial<WeightFormat>;
-  /** One DynamicQuantizeLinear per activation shared by its MatMuls (default true). */
-  shareActivations?: boolean;
   onProgress?: (progress: QuantizeProgress) => void;
 }
 
@@ -47,7 +45,8 @@ export interface QuantizeResult {
   opsetBumpedFrom?: number;
 }
 
-const VARIANT = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** As `model pull --variant` accepts: a file name part, never a path. */
+const VARIANT = /^[A-Za-z0-9_-]+$/;
 
 async function writeChunks(path: string, chunks: readonly Uint8Array[]): Promise<number> {
   await mkdir(dirname(path), { recursive: true });
@@ -76,7 +75,7 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   const format: WeightFormat = { ...DEFAULT_WEIGHT_FORMAT, ...options.format };
   const variant = options.variant ?? defaultVariant(format);
   if (!VARIANT.test(variant)) {
-    throw new QuantizeError('QUANTIZE_INVALID_OPTION', `variant "${variant}" must be letters, digits, '_', '-' or '.', as in model_<variant>.onnx`);
+    throw new QuantizeError('QUANTIZE_INVALID_OPTION', `variant "${variant}" must be letters, digits, _ and -, as in onnx/model_<variant>.onnx`);
   }
   const sourcePath = locateFp32Onnx(modelDir);
   const progress = options.onProgress ?? (() => {});
@@ -86,7 +85,6 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
   const model = readOnnxModel(bytes, sourcePath);
   const quantized = quantizeGraph(model, {
     format,
-    shareActivations: options.shareActivations ?? true,
     onNode: (done, total, name) => progress({ phase: 'quantize', done, total, detail: name }),
   });
   if (quantized.quantizedNodes === 0) {

@@ -24,9 +24,11 @@ export interface ModelInfo {
 /** The Hub's ONNX variants name their weight type; an unmarked `model.onnx` is float32. */
 export function onnxDtype(onnxPath: string): string {
   const name = basename(onnxPath).toLowerCase();
-  if (/fp16|float16/.test(name)) return 'float16';
+  // int4 first: q4f16 holds int4 weights (with float16 activations).
   if (/q4|bnb4|int4/.test(name)) return 'int4';
-  if (/quantized|int8|uint8|qint8|quint8/.test(name)) return 'int8';
+  if (/fp16|float16/.test(name)) return 'float16';
+  // 8-bit weights, signed or not: quantized and qint8_* (int8), quint8_avx2 and uint8 (uint8).
+  if (/quantized|int8/.test(name)) return 'int8';
   return 'float32';
 }
 

@@ -8,12 +8,13 @@ import { ensureRedis } from '../local-redis.js';
 import { startProcessTracing } from '../process-tracing.js';
 import { onShutdown } from '../shutdown.js';
 
-export const usage = 'dev [--port N] [--model DIR|HUB_ID ...]   (API + worker in one process; starts redis-server if none answers)';
+export const usage = 'dev [--port N] [--model DIR|HUB_ID ...] [--variant V]   (API + worker in one process; starts redis-server if none answers)';
 
 export async function dev(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs('dev', argv, {
     port: { type: 'string', value: 'N', description: 'HTTP port of the API (default: PORT)' },
     model: { type: 'string', multiple: true, value: 'DIR|HUB_ID', description: 'Model to serve (default: RERANK_MODELS)' },
+    variant: { type: 'string', value: 'V', description: 'Load onnx/model_<V>.onnx of every model, e.g. quantized (default: MODEL_VARIANT, else model.onnx)' },
   });
   const port = positiveIntegerArg('dev', 'port', values.port);
   const baseConfig = loadConfig();
@@ -31,6 +32,7 @@ export async function dev(argv: string[]): Promise<number> {
     REDIS_URL: redis.url,
     ...(port !== undefined ? { PORT: String(port) } : {}),
     ...(models ? { RERANK_MODELS: models.join(',') } : {}),
+    ...(values.variant !== undefined ? { MODEL_VARIANT: values.variant } : {}),
   });
 
   // One process, one registry: the API's /metrics shows the worker's series too, so no METRICS_PORT.

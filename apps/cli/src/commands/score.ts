@@ -28,7 +28,7 @@ export async function score(argv: string[]): Promise<number> {
   if (!(TRUNCATIONS as readonly string[]).includes(truncation)) {
     throw new UsageError(`score: --truncation must be one of ${TRUNCATIONS.join(', ')}, got "${truncation}"`);
   }
-  const resolved = await resolveModelRef(requiredArg('score', 'model', values.model));
+  const resolved = await resolveModelRef(requiredArg('score', 'model', values.model), { variant: values.variant });
   const pool = await InferencePool.open({
     modelDir: resolved.dir,
     modelId: resolved.id,
