@@ -42,6 +42,11 @@ export class ModelRegistry {
     for (const [id, queue] of this.queues) this.watchConnection(`queue ${id}`, (waitMs) => queue.ready(waitMs));
   }
 
+  /** The registry's own (fail-fast) connection to the queue Redis. */
+  get connection(): Redis {
+    return this.redis;
+  }
+
   /** Counts a connection opened elsewhere in the API (batches, dashboard) in readiness. */
   watchConnection(name: string, check: ConnectionCheck): void {
     this.connections.set(name, check);

@@ -65,11 +65,19 @@ export async function ensureRedis(url: string, { avoidPorts = [] }: { avoidPorts
   if (!hasRedisServer()) {
     throw new Error(`nothing answers at ${url} and redis-server is not installed; start Redis or set REDIS_URL`);
   }
+  return startRedisServer({ avoidPorts });
+}
+
+/**
+ * A redis-server of this process's own (temporary directory, free port, no persistence), with
+ * `args` added to its command line (e.g. a maxmemory policy).
+ */
+export async function startRedisServer({ avoidPorts = [], args = [] }: { avoidPorts?: readonly number[]; args?: readonly string[] } = {}): Promise<LocalRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'rerank-pool-redis-'));
   const freshPort = await freePort(avoidPorts);
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(freshPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+    ['--port', String(freshPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...args],
     { stdio: 'ignore' },
   );
   for (let i = 0; i < 100 && !(await answersPing('127.0.0.1', freshPort, 200)); i++) {

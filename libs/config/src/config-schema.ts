@@ -228,6 +228,19 @@ export const configSchema = {
     doc: "Webhook receivers inside the operator's network that callback_url may name anyway: comma list of host names, IP addresses and CIDR ranges (hooks.internal,10.1.0.0/16); other loopback, private, link-local and cloud-metadata targets are refused",
     parse: webhookAllowedHosts,
   }),
+  scoreCacheUrl: optional({
+    env: 'SCORE_CACHE_URL',
+    doc: 'Redis of the pair-score cache (redis:// or rediss://), ideally its own instance with maxmemory-policy allkeys-lru; the queue Redis is refused unless it is noeviction. Unset: no cache',
+    parse: redisUrl,
+    redact: redactRedisUrl,
+  }),
+  scoreCacheTtlSeconds: withDefault({
+    env: 'SCORE_CACHE_TTL_SECONDS',
+    doc: 'How long a cached pair score lives',
+    // A week: long enough that re-running an evaluation or a nightly batch finds its pairs.
+    default: '604800',
+    parse: integer(1),
+  }),
   jobRetentionSeconds: withDefault({
     env: 'JOB_RETENTION_SECONDS',
     doc: 'How long finished jobs (results, idempotency keys, cancel tombstones) are kept',

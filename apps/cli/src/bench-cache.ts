@@ -1,0 +1,54 @@
+import { driveBatch, driveHttpLoad, percentile, type RerankRequest } from '@rerank-pool/bench';
+import { startBenchService } from './bench-service.js';
+import { ensureRedis, startRedisServer } from './local-redis.js';
+import { loadConfig } from '@rerank-pool/config';
+
+/** Fully cached 1x20 requests timed one at a time. */
+const CACHED_LATENCY_SAMPLES = 40;
+
+export interface CacheMeasurement {
+  /** The workload as one offline batch, nothing cached yet. */
+  coldPairsPerSecond: number;
+  /** The same batch again: every pair is in the cache. */
+  warmPairsPerSecond: number;
+  /** 1x20 requests answered by the API from the cache alone, one at a time. */
+  cachedLatency: { p50: number; p95: number };
+}
+
+/**
+ * The pair-score cache's effect: a batch run twice on a service whose cache is a redis-server of
+ * its own (allkeys-lru, as deployed), then single requests whose pairs are all cached.
+ */
+export async function measureCache(workload: readonly RerankRequest[], modelDir: string, { concurrency, log }: { concurrency: number; log: (line: string) => void }): Promise<CacheMeasurement> {
+  const redis = await ensureRedis(loadConfig().redisUrl);
+  const cacheRedis = await startRedisServer({ args: ['--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru'] }).catch(async (error: unknown) => {
+    await redis.stop();
+    throw error;
+  });
+  try {
+    const service = await startBenchService({ redisUrl: redis.url, modelDir, concurrency, scoreCacheUrl: cacheRedis.url });
+    try {
+      const { baseUrl, model } = service;
+      const cold = await driveBatch(workload, { baseUrl, model });
+      log(`cache: batch of ${workload.length} lines, cold: ${cold.pairsPerSecond.toFixed(1)} pairs/s`);
+      const warm = await driveBatch(workload, { baseUrl, model });
+      log(`cache: the same batch again, every pair cached: ${warm.pairsPerSecond.toFixed(1)} pairs/s`);
+      const single = workload.map((request) => ({ query: request.query, documents: request.documents.slice(0, 20) }));
+      const latencies: number[] = [];
+      for (let i = 0; i < CACHED_LATENCY_SAMPLES; i++) {
+        const one = await driveHttpLoad([single[i % single.length]!], { baseUrl, model, concurrency: 1 });
+        latencies.push(one.latenciesMs[0]!);
+      }
+      return {
+        coldPairsPerSecond: cold.pairsPerSecond,
+        warmPairsPerSecond: warm.pairsPerSecond,
+        cachedLatency: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+      };
+    } finally {
+      await service.close();
+    }
+  } finally {
+    await cacheRedis.stop();
+    await redis.stop();
+  }
+}

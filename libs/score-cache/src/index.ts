@@ -1,0 +1,13 @@
+export { ScoreCache } from './score-cache.js';
+export type { ScoreCacheOptions } from './score-cache.js';
+export { ScoreCacheError } from './score-cache-error.js';
+export type { ScoreCacheErrorCode } from './score-cache-error.js';
+export type { CachedPair } from './cached-pair.js';
+export { pairKeys } from './pair-keys.js';
+export type { PairOptions } from './pair-keys.js';
+export { modelIdentity } from './model-identity.js';
+export type { ModelIdentityInput } from './model-identity.js';
+export { checkCacheEviction } from './eviction-check.js';
+export { mergeCachedResult, pairsOfResult } from './cached-results.js';
+export { openScoreCache } from './open-score-cache.js';
+export type { OpenScoreCacheOptions } from './open-score-cache.js';
