@@ -14,6 +14,8 @@ export interface BenchServiceOptions {
   modelDir: string;
   /** Requests the load will keep in flight: the worker holds at least this many jobs. */
   concurrency: number;
+  /** ONNX variant to serve (`onnx/model_<variant>.onnx`). Default: the fp32 `model.onnx`. */
+  variant?: string;
 }
 
 export interface BenchService {
@@ -29,7 +31,7 @@ export interface BenchService {
  * The full service in this process, as `rerank-pool dev` runs it, on a Redis prefix of its own,
  * so services started side by side never take each other's jobs.
  */
-export async function startBenchService({ redisUrl, modelDir, concurrency }: BenchServiceOptions): Promise<BenchService> {
+export async function startBenchService({ redisUrl, modelDir, concurrency, variant }: BenchServiceOptions): Promise<BenchService> {
   const prefix = `rerank-pool-bench-${randomBytes(4).toString('hex')}`;
   const batchStore = resolve('.rerank-pool', 'bench', `batch-store-${prefix}`);
   const config = loadConfig({
@@ -37,6 +39,7 @@ export async function startBenchService({ redisUrl, modelDir, concurrency }: Ben
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     RERANK_MODELS: modelDir,
+    ...(variant !== undefined && { MODEL_VARIANT: variant }),
     WORKER_CONCURRENCY: String(Math.max(concurrency, 8)),
     HOST: '127.0.0.1',
     PORT: '0',

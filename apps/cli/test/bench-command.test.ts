@@ -21,6 +21,33 @@ describe('when a user runs the benchmark with --json', () => {
     expect(report.padding_efficiency).toBeLessThanOrEqual(1);
     expect(report.latency_ms.p95).toBeGreaterThanOrEqual(report.latency_ms.p50);
     expect(run.stderr).toMatch(/limit \(bare loop/);
+
+    // fp32 against its int8 variant, on the same workload and rounds.
+    const { int8 } = report;
+    expect(Object.keys(int8)).toEqual(
+      expect.arrayContaining(['fp32_pairs_per_s', 'int8_pairs_per_s', 'ratio', 'spearman_mean', 'top10_overlap_mean', 'variant']),
+    );
+    expect(int8.variant).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(int8.fp32_pairs_per_s).toBeGreaterThan(0);
+    expect(int8.int8_pairs_per_s).toBeGreaterThan(0);
+    expect(int8.ratio).toBeGreaterThan(0);
+    expect(int8.ratio).toBeCloseTo(int8.int8_pairs_per_s / int8.fp32_pairs_per_s, 1);
+    expect(int8.rounds.fp32_pairs_per_s).toHaveLength(2);
+    expect(int8.rounds.int8_pairs_per_s).toHaveLength(2);
+    expect(int8.spearman_mean).toBeGreaterThanOrEqual(-1);
+    expect(int8.spearman_mean).toBeLessThanOrEqual(1);
+    expect(int8.top10_overlap_mean).toBeGreaterThanOrEqual(0);
+    expect(int8.top10_overlap_mean).toBeLessThanOrEqual(1);
+    // Rounds alternate which precision goes first.
+    expect(run.stderr).toMatch(/int8 round 1\/2 fp32[^]*int8 round 1\/2 int8[^]*int8 round 2\/2 int8[^]*int8 round 2\/2 fp32/);
+  }, 180_000);
+
+  it('should print the int8 comparison in the human report', async () => {
+    const run = await runCli(['bench', '--preset', 'tinybert-l2', '--queries', '4', '--docs', '5', '--rounds', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^int8 pipeline +\d+(\.\d)? pairs\/s \(model_[A-Za-z0-9_-]+\.onnx/m);
+    expect(run.stdout).toMatch(/^ratio int8\/fp32 +\d+(\.\d+)? \(target >= 1\.35\)$/m);
+    expect(run.stdout).toMatch(/^int8 vs fp32 ranking +Spearman -?\d+(\.\d+)? mean per query.*, top-10 overlap (0|1)(\.\d+)?$/m);
   }, 180_000);
 
   it('should name an unknown preset', async () => {

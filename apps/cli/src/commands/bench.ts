@@ -6,6 +6,7 @@ import { loadConfig } from '@rerank-pool/config';
 import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
 import type { SynthPresetName } from '@rerank-pool/model-synth';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
+import { int8Lines, int8Report, measureInt8, type Int8Report } from '../bench-int8.js';
 import { round } from '../bench-rounding.js';
 import { startBenchService } from '../bench-service.js';
 import { UsageError } from '../cli-error.js';
@@ -49,6 +50,8 @@ export interface BenchReport {
   limit_layouts: Record<string, number>;
   /** The best layout's bare loop, the pipeline and the batch, round by round (pairs/s). */
   rounds: { limit_pairs_per_s: number[]; pipeline_pairs_per_s: number[]; batch_pairs_per_s: number[] };
+  /** The fp32 model against its int8 variant through the pipeline: speed and ranking agreement. */
+  int8: Int8Report;
 }
 
 /** Progress lines go to stderr, so that with --json stdout carries only the report. */
@@ -116,6 +119,7 @@ export async function bench(argv: string[]): Promise<number> {
   const limit = median(pipeline.limitRounds);
   const throughput = median(pipeline.pipelineRounds);
   const batchThroughput = median(pipeline.batchRounds);
+  const int8 = await measureInt8(workload, modelDir, { concurrency, rounds, log });
   const report: BenchReport = {
     preset,
     pairs,
@@ -134,6 +138,7 @@ export async function bench(argv: string[]): Promise<number> {
       pipeline_pairs_per_s: pipeline.pipelineRounds.map((v) => round(v)),
       batch_pairs_per_s: pipeline.batchRounds.map((v) => round(v)),
     },
+    int8: int8Report(int8),
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -150,6 +155,7 @@ export async function bench(argv: string[]): Promise<number> {
         `  of which HTTP+queue  p50 ${report.overhead_ms.p50} ms, p95 ${report.overhead_ms.p95} ms`,
         `batch (/v1/batches)    ${report.batch_pairs_per_s} pairs/s (median of ${rounds} rounds)`,
         `ratio batch/pipeline   ${report.batch_ratio}`,
+        ...int8Lines(report.int8, rounds),
         '',
       ].join('\n'),
     );
