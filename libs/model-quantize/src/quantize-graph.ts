@@ -1,10 +1,16 @@
 import { encodeNode, encodeTensor, ProtoWriter, type NodeSpec, type TensorSpec } from '@rerank-pool/model-synth';
+import { QuantizeError } from './errors.js';
 import { floatValues, FLOAT_TYPE, GRAPH_FIELD, MODEL_FIELD, type OnnxGraph, type OnnxInitializer, type OnnxModel, type OnnxNode } from './onnx-model.js';
 import type { WeightFormat } from './weight-format.js';
 import { quantizeWeight, transpose } from './weight-quantization.js';
 
-/** DynamicQuantizeLinear and MatMulInteger exist from opset 10 on. */
-export const MIN_OPSET = 10;
+/** DynamicQuantizeLinear exists from opset 11 on (MatMulInteger from 10). */
+export const MIN_OPSET = 11;
+/**
+ * Default-domain ops whose inputs or attributes changed incompatibly at the given opset before 11:
+ * raising an older graph's opset to 11 would change what they mean, so such a graph is refused.
+ */
+const CHANGED_BEFORE_MIN_OPSET: Readonly<Record<string, number>> = { Slice: 10, TopK: 10, Upsample: 10, Clip: 11, Pad: 11, Resize: 11 };
 const CAST_TO_FLOAT = 1;
 
 export interface GraphQuantizeOptions {
@@ -20,7 +26,8 @@ export interface QuantizedGraph {
   skipped: { node: string; reason: string }[];
   /** Initializer elements before and after, quantization parameters (scales, zero points) excluded. */
   parameters: number;
-  opsetBumpedFrom?: number;
+  /** The default-domain opset, when it had to be raised for the new ops. */
+  opsetRaised?: { from: number; to: number };
 }
 
 interface Candidate {
@@ -63,6 +70,16 @@ function inspect(node: OnnxNode, graph: OnnxGraph, initializers: Map<string, Onn
   return { node, weight, transposed: intAttribute(node, 'transB', 0) === 1, bias };
 }
 
+function refuseIncompatibleOps(graph: OnnxGraph, version: number): void {
+  const changed = [...new Set(graph.nodes.map((node) => node.opType))].filter((op) => (CHANGED_BEFORE_MIN_OPSET[op] ?? 0) > version);
+  if (changed.length === 0) return;
+  throw new QuantizeError(
+    'QUANTIZE_ONNX_UNSUPPORTED',
+    `the graph is opset ${version}; quantizing needs opset ${MIN_OPSET} (DynamicQuantizeLinear), where ${changed.join(', ')} take different inputs or attributes. ` +
+      `Re-export the model with opset ${MIN_OPSET} or later`,
+  );
+}
+
 /**
  * Rewrites every MatMul/Gemm with a float32 2-D weight into DynamicQuantizeLinear -> MatMulInteger
  * -> Cast -> Mul(activation scale x weight scale) [-> Add bias], the pattern onnxruntime fuses into
@@ -95,6 +112,10 @@ export function quantizeGraph(model: OnnxModel, options: GraphQuantizeOptions): 
     if (typeof result === 'string') skipped.push({ node: node.name, reason: result });
     else if (result) candidates.push(result);
   }
+
+  const defaultOpset = model.opsets.find((opset) => opset.domain === '' || opset.domain === 'ai.onnx');
+  const bump = candidates.length > 0 && (!defaultOpset || defaultOpset.version < MIN_OPSET);
+  if (bump) refuseIncompatibleOps(graph, defaultOpset?.version ?? 0);
 
   const replacements = new Map<number, NodeSpec[]>();
   const newTensors = new Map<number, TensorSpec[]>();
@@ -157,8 +178,6 @@ export function quantizeGraph(model: OnnxModel, options: GraphQuantizeOptions): 
     else graphWriter.raw(field.encoded);
   });
 
-  const defaultOpset = model.opsets.find((opset) => opset.domain === '' || opset.domain === 'ai.onnx');
-  const bump = candidates.length > 0 && (!defaultOpset || defaultOpset.version < MIN_OPSET);
   const opsetField = (domain: string): ProtoWriter => new ProtoWriter().string(1, domain).varint(2, MIN_OPSET);
   const modelWriter = new ProtoWriter();
   model.fields.forEach((field, index) => {
@@ -173,6 +192,6 @@ export function quantizeGraph(model: OnnxModel, options: GraphQuantizeOptions): 
     quantizedNodes: candidates.length,
     skipped,
     parameters: graph.initializers.reduce((sum, tensor) => sum + elements(tensor.dims), 0),
-    opsetBumpedFrom: bump ? (defaultOpset?.version ?? 0) : undefined,
+    opsetRaised: bump ? { from: defaultOpset?.version ?? 0, to: MIN_OPSET } : undefined,
   };
 }

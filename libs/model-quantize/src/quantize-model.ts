@@ -42,7 +42,8 @@ export interface QuantizeResult {
   skipped: { node: string; reason: string }[];
   /** Files copied into `outDir` besides the ONNX file. */
   copiedFiles: string[];
-  opsetBumpedFrom?: number;
+  /** The default-domain opset, when it had to be raised for DynamicQuantizeLinear. */
+  opsetRaised?: { from: number; to: number };
 }
 
 /** As `model pull --variant` accepts: a file name part, never a path. */
@@ -111,6 +112,6 @@ export async function quantizeModel(options: QuantizeOptions): Promise<QuantizeR
     format,
     skipped: quantized.skipped,
     copiedFiles,
-    opsetBumpedFrom: quantized.opsetBumpedFrom,
+    opsetRaised: quantized.opsetRaised,
   };
 }

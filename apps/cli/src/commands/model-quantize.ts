@@ -38,7 +38,7 @@ export async function modelQuantize(argv: string[]): Promise<number> {
     `  size:       ${megabytes(result.sourceBytes)} float32 (${result.sourcePath}) -> ${megabytes(result.bytes)} ${result.format.type} (${(result.sourceBytes / result.bytes).toFixed(1)}x smaller)`,
     `  parameters: ${result.parameters.toLocaleString('en-US')} (${(result.parameters / 1e6).toFixed(2)}M), as in the float32 model`,
     ...(result.copiedFiles.length ? [`  copied:     ${result.copiedFiles.join(', ')}`] : []),
-    ...(result.opsetBumpedFrom !== undefined ? [`  opset:      raised from ${result.opsetBumpedFrom} to 10 (DynamicQuantizeLinear, MatMulInteger)`] : []),
+    ...(result.opsetRaised ? [`  opset:      raised from ${result.opsetRaised.from} to ${result.opsetRaised.to} (DynamicQuantizeLinear needs it)`] : []),
     `select it with --variant ${result.variant} (score, dev, worker) or MODEL_VARIANT=${result.variant}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
