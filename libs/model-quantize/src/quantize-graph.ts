@@ -124,13 +124,16 @@ export function quantizeGraph(model: OnnxModel, options: GraphQuantizeOptions): 
     const { node, weight } = candidate;
     const nodes: NodeSpec[] = [];
     const input = node.inputs[0]!;
+    const output = node.outputs[0]!;
+    // Node names are optional in ONNX; the output name is not.
+    const base = node.name || output;
     // One DynamicQuantizeLinear per activation, shared by the MatMuls reading it (Q, K and V do).
     let activation = quantizedActivations.get(input);
     if (!activation) {
       activation = { value: unique(`${input}_quantized`), scale: unique(`${input}_scale`), zeroPoint: unique(`${input}_zero_point`) };
       quantizedActivations.set(input, activation);
       nodes.push({
-        name: unique(`${node.name}_DynamicQuantizeLinear`),
+        name: unique(`${base}_DynamicQuantizeLinear`),
         opType: 'DynamicQuantizeLinear',
         inputs: [input],
         outputs: [activation.value, activation.scale, activation.zeroPoint],
@@ -151,19 +154,18 @@ export function quantizeGraph(model: OnnxModel, options: GraphQuantizeOptions): 
     const [weightValue, weightScale, weightZeroPoint] = tensors.map((tensor) => tensor.name) as [string, string, string];
     newTensors.set(weight.fieldIndex, tensors);
 
-    const output = node.outputs[0]!;
     const integer = unique(`${output}_MatMulInteger`);
     const asFloat = unique(`${output}_cast`);
     const scale = unique(`${output}_scale`);
     const scaled = candidate.bias ? unique(`${output}_scaled`) : output;
     nodes.push(
-      { name: unique(`${node.name}_MatMulInteger`), opType: 'MatMulInteger', inputs: [activation.value, weightValue, activation.zeroPoint, weightZeroPoint], outputs: [integer], attributes: [] },
-      { name: unique(`${node.name}_Cast`), opType: 'Cast', inputs: [integer], outputs: [asFloat], attributes: [{ name: 'to', kind: 'int', value: CAST_TO_FLOAT }] },
-      { name: unique(`${node.name}_scale_Mul`), opType: 'Mul', inputs: [activation.scale, weightScale], outputs: [scale], attributes: [] },
-      { name: unique(`${node.name}_Mul`), opType: 'Mul', inputs: [asFloat, scale], outputs: [scaled], attributes: [] },
+      { name: unique(`${base}_MatMulInteger`), opType: 'MatMulInteger', inputs: [activation.value, weightValue, activation.zeroPoint, weightZeroPoint], outputs: [integer], attributes: [] },
+      { name: unique(`${base}_Cast`), opType: 'Cast', inputs: [integer], outputs: [asFloat], attributes: [{ name: 'to', kind: 'int', value: CAST_TO_FLOAT }] },
+      { name: unique(`${base}_scale_Mul`), opType: 'Mul', inputs: [activation.scale, weightScale], outputs: [scale], attributes: [] },
+      { name: unique(`${base}_Mul`), opType: 'Mul', inputs: [asFloat, scale], outputs: [scaled], attributes: [] },
     );
     if (candidate.bias) {
-      nodes.push({ name: unique(`${node.name}_bias_Add`), opType: 'Add', inputs: [scaled, candidate.bias], outputs: [output], attributes: [] });
+      nodes.push({ name: unique(`${base}_bias_Add`), opType: 'Add', inputs: [scaled, candidate.bias], outputs: [output], attributes: [] });
     }
     replacements.set(node.fieldIndex, nodes);
     options.onNode?.(index + 1, candidates.length, node.name);
