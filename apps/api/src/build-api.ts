@@ -71,7 +71,7 @@ export async function buildApi({ config, models, logger, logDestination, metrics
   app.addHook('onClose', () => registry.close());
   installHttpTracing(app);
   installHttpMetrics(app, metrics, registry);
-  const deps: RouteDeps = { config, registry, service: new RerankService(registry, config) };
+  const deps: RouteDeps = { config, registry, service: new RerankService(registry, config), metrics };
 
   const authenticate = createAuthenticator(config.apiKeys);
   app.decorateRequest('tenant', '');

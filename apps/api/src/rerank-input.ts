@@ -16,7 +16,7 @@ export interface RerankInput {
   priority: JobPriority;
   timeoutMs?: number;
   callbackUrl?: string;
-  response?: { topN?: number; returnDocuments?: boolean };
+  response?: { topN?: number; returnDocuments?: boolean; returnSignals?: boolean };
 }
 
 /** Cohere's SDK sends an integer priority (0 most urgent); ours are named. */
@@ -63,7 +63,7 @@ export function inputFromCohere(
     // Cohere truncates long documents instead of failing.
     truncate: true,
     priority,
-    response: { topN: body.top_n, returnDocuments: body.return_documents },
+    response: { topN: body.top_n, returnDocuments: body.return_documents, returnSignals: body.return_signals },
     ...extra,
   };
 }

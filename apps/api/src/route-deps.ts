@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '@rerank-pool/config';
 import { errorBodySchema, teiErrorBodySchema } from '@rerank-pool/contracts';
+import type { RerankMetrics } from '@rerank-pool/telemetry';
 import type { ModelRegistry } from './model-registry.js';
 import type { RerankService } from './rerank-service.js';
 
@@ -9,6 +10,8 @@ export interface RouteDeps {
   config: Config;
   registry: ModelRegistry;
   service: RerankService;
+  /** Where routes observe what only they see whole: the signals of a synchronous rerank. */
+  metrics: RerankMetrics;
 }
 
 declare module 'fastify' {

@@ -2,7 +2,7 @@ import { isSpanContextValid, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetr
 import type { Span } from '@opentelemetry/api';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { DynamicBatcher } from '@rerank-pool/batcher';
-import { encodeJobFailure, Errors, isRerankPoolError, parseRerankJobData, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
+import { encodeJobFailure, Errors, isRerankPoolError, parseRerankJobData, rerankSignals, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
 import { documentScores, InferencePool, ModelRuntimeError, type PackedPairs } from '@rerank-pool/model-runtime';
 import { checkDeadline, isCancelRequest, toJobFailure } from '@rerank-pool/queue';
 import { extractTraceContext, recordingSpanContext, withSpan } from '@rerank-pool/telemetry';
@@ -93,7 +93,7 @@ export class JobScorer {
             'rerank.attempt': job.attemptsMade + 1,
           },
         },
-        (span) => this.score(job, span, started, queueMs, signal),
+        async (span) => this.observeSignals(payload, await this.score(job, span, started, queueMs, signal)),
       );
     } catch (error) {
       if (signal?.aborted && isCancelRequest(signal.reason)) {
@@ -106,6 +106,16 @@ export class JobScorer {
       }
       throw toJobFailure(error);
     }
+  }
+
+  /**
+   * Each request's re-ranking signals are observed once, where its final result is whole: here
+   * for the jobs nobody waits on (async jobs report progress, batch lines carry `batch`); the API
+   * observes synchronous requests, whose results it may complete from the pair-score cache.
+   */
+  private observeSignals(data: Partial<RerankJobData> | undefined, result: RerankJobResult): RerankJobResult {
+    if (data?.reportProgress || data?.batch) this.observers.metrics.observeSignals(this.pool.model.id, rerankSignals(result.scores, result.truncated));
+    return result;
   }
 
   private async score(job: Job<RerankJobData>, span: Span, started: number, queueMs: number, signal?: AbortSignal): Promise<RerankJobResult> {

@@ -34,10 +34,11 @@ export interface RerankJobData {
    */
   trace?: Record<string, string>;
   /**
-   * How the API shapes the stored result for `GET /v1/jobs/:id` and webhooks (the request's
-   * `top_n` and `return_documents`). Workers ignore it: they always score every document.
+   * How the API shapes the stored result for `GET /v1/jobs/:id`, webhooks and batch result lines
+   * (the request's `top_n`, `return_documents` and `return_signals`). Workers ignore it: they
+   * always score every document.
    */
-  response?: { topN?: number; returnDocuments?: boolean };
+  response?: { topN?: number; returnDocuments?: boolean; returnSignals?: boolean };
   /**
    * True for jobs whose status a client polls (`POST /v1/jobs`): the worker then writes their
    * progress. Synchronous requests and batch lines skip those Redis writes.
@@ -211,6 +212,7 @@ export function parseRerankJobData(input: unknown): RerankJobData {
     response: response && {
       topN: optional(response.topN, (value) => read.number(value, 'response.topN', true)),
       returnDocuments: response.returnDocuments === true ? true : undefined,
+      returnSignals: response.returnSignals === true ? true : undefined,
     },
     reportProgress: data.reportProgress === true ? true : undefined,
     batch: optional(data.batch, batchLineRef),

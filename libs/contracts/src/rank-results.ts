@@ -1,4 +1,7 @@
 import type { ChunkResult, RerankJobData, RerankJobResult } from './job-data.js';
+import { rankedOrder } from './ranked-order.js';
+import { rerankSignals, signalsBody } from './rerank-signals.js';
+import type { RerankSignals } from './rerank-signals.js';
 import type { RerankDocument, RerankMeta, RerankResult } from './schemas/rerank.js';
 
 export interface RankOptions {
@@ -9,17 +12,11 @@ export interface RankOptions {
   chunks?: readonly ChunkResult[];
 }
 
-/**
- * Orders per-index scores best first and cuts to `topN`. Ties keep input order (Array.sort is
- * stable), so equal scores rank deterministically.
- */
+/** Orders per-index scores best first (`rankedOrder`: ties keep input order) and cuts to `topN`. */
 export function rankResults(scores: readonly number[], options: RankOptions = {}): RerankResult[] {
-  const ranked = scores
-    .map((score, index) => ({ index, score }))
-    .sort((a, b) => b.score - a.score)
-    .slice(0, options.topN ?? scores.length);
-  return ranked.map(({ index, score }) => {
-    const result: RerankResult = { index, relevance_score: score };
+  const ranked = rankedOrder(scores).slice(0, options.topN ?? scores.length);
+  return ranked.map((index) => {
+    const result: RerankResult = { index, relevance_score: scores[index]! };
     if (options.documents) {
       const document = options.documents[index]!;
       result.document = typeof document === 'string' ? { text: document } : document;
@@ -33,6 +30,8 @@ export function rankResults(scores: readonly number[], options: RankOptions = {}
 export interface RerankBodyOptions extends RankOptions {
   /** Milliseconds from acceptance to answer, as the caller measured it. */
   totalMs: number;
+  /** Reported as `meta.signals` (the request's `return_signals`); computed once by a caller that also observes them. */
+  signals?: RerankSignals;
 }
 
 /**
@@ -48,15 +47,17 @@ export function rerankBody(result: RerankJobResult, options: RerankBodyOptions):
       billed_units: { search_units: 1 },
       tokens: { input_tokens: result.inputTokens },
       timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: options.totalMs },
+      ...(options.signals ? { signals: signalsBody(options.signals) } : {}),
     },
   };
 }
 
-/** `rerankBody` of a stored job, shaped by its request's `top_n` and `return_documents` (`data.response`). */
+/** `rerankBody` of a stored job, shaped by its request's `top_n`, `return_documents` and `return_signals` (`data.response`). */
 export function rerankBodyForJob(data: RerankJobData, result: RerankJobResult, totalMs: number): { results: RerankResult[]; meta: RerankMeta } {
   return rerankBody(result, {
     topN: data.response?.topN,
     documents: data.response?.returnDocuments ? data.documents : undefined,
     totalMs,
+    signals: data.response?.returnSignals ? rerankSignals(result.scores, result.truncated) : undefined,
   });
 }

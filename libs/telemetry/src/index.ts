@@ -10,7 +10,7 @@ export {
   type TracingOptions,
 } from './tracing/tracing-options.js';
 export { startTracing, type TracingHandle } from './tracing/start-tracing.js';
-export { RerankMetrics, processMetrics, type BatchObservation } from './metrics/rerank-metrics.js';
+export { RerankMetrics, processMetrics, type BatchObservation, type SignalsObservation } from './metrics/rerank-metrics.js';
 export type { RerankMetricsOptions } from './metrics/metrics-options.js';
 export {
   QUEUE_STATES,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { teiInfoSchema, teiRerankRequestSchema, teiRerankResponseSchema } from '@rerank-pool/contracts';
+import { rerankSignals, teiInfoSchema, teiRerankRequestSchema, teiRerankResponseSchema } from '@rerank-pool/contracts';
 import type { TeiErrorBody, TeiInfo, TeiRank, TeiRerankRequest } from '@rerank-pool/contracts';
 import type { WorkerHeartbeat } from '@rerank-pool/queue';
 import { clientGone } from '../client-gone.js';
@@ -30,7 +30,7 @@ function factsFrom(heartbeat: WorkerHeartbeat | undefined): InfoFacts {
  * and `GET /health`, with TEI's error body and statuses (`config.tei`, see tei-errors.ts).
  * TEI's sources: router/src/http/server.rs (`rerank`, `get_model_info`, `health`) and types.rs.
  */
-export const teiRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry, service }) => {
+export const teiRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry, service, metrics }) => {
   app.post<{ Body: TeiRerankRequest }>('/rerank', {
     config: { tei: true },
     schema: {
@@ -60,6 +60,8 @@ export const teiRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, re
         traceCarrier(request.headers),
         clientGone(reply),
       );
+      // TEI's response has no meta to carry them, but /metrics counts every synchronous rerank.
+      metrics.observeSignals(result.model, rerankSignals(result.scores, result.truncated));
       const scores = body.raw_scores ? result.logits : result.scores;
       return scores
         .map((score, index): TeiRank => {

@@ -33,6 +33,7 @@ const rerankOptionProperties = {
   query: { type: 'string', minLength: 1 },
   top_n: { type: 'integer', minimum: 1, description: 'Return only the N best results' },
   return_documents: { type: 'boolean', default: false },
+  return_signals: { type: 'boolean', default: false, description: 'Add meta.signals: how much re-ranking changed the input order, truncation, score spread' },
   max_tokens_per_doc: { type: 'integer', minimum: 1, description: 'Truncate each document to this many tokens' },
   priority: prioritySchema,
   timeout_ms: { type: 'integer', minimum: 1, maximum: 600_000, description: 'Give up (504) after this long' },
@@ -111,6 +112,30 @@ export const rerankResultSchema = {
   },
 } as const;
 
+/**
+ * `meta.signals` (`return_signals: true`): label-free signs of whether re-ranking was worth it.
+ * Computed over every document scored, whatever `top_n` returns; the input order is taken as the
+ * first stage's ranking (index 0 its best).
+ */
+export const rerankSignalsSchema = {
+  type: 'object',
+  required: ['documents', 'kendall_tau', 'top10_kept', 'top10_kept_fraction', 'truncated_documents', 'truncated_fraction', 'score_spread', 'score_stdev'],
+  properties: {
+    documents: { type: 'integer', description: 'Documents scored (n)' },
+    kendall_tau: {
+      type: 'number',
+      nullable: true,
+      description: 'Kendall tau between the input order and the re-ranked order, -1..1: 1 = order unchanged, 0 = unrelated, -1 = reversed. Tied scores keep input order, so a tie counts as concordant. Null for one document',
+    },
+    top10_kept: { type: 'integer', description: 'How many of the first min(10, n) input documents are among the first min(10, n) results' },
+    top10_kept_fraction: { type: 'number', description: 'top10_kept / min(10, n): 1 = the re-ranker kept the same top 10 (maybe reordered)' },
+    truncated_documents: { type: 'integer', nullable: true, description: "Documents cut to fit the model's window (chunked: any chunk cut); null when the worker did not report it" },
+    truncated_fraction: { type: 'number', nullable: true, description: 'truncated_documents / n: near 1, the model mostly read cut text' },
+    score_spread: { type: 'number', description: 'Highest minus lowest relevance_score: near 0, the model barely told the documents apart' },
+    score_stdev: { type: 'number', description: 'Population standard deviation of the relevance scores' },
+  },
+} as const;
+
 export const rerankMetaSchema = {
   type: 'object',
   properties: {
@@ -122,6 +147,7 @@ export const rerankMetaSchema = {
       type: 'object',
       properties: { queue: { type: 'number' }, inference: { type: 'number' }, total: { type: 'number' } },
     },
+    signals: rerankSignalsSchema,
   },
 } as const;
 
@@ -147,6 +173,8 @@ export interface RerankFields {
   documents: RerankDocument[];
   top_n?: number;
   return_documents?: boolean;
+  /** Add `meta.signals` (`RerankSignalsBody`). */
+  return_signals?: boolean;
   max_tokens_per_doc?: number;
   max_chunks_per_doc?: number | null;
   /** v1 only: the keys of object documents that are scored (`rankText`). */
@@ -171,6 +199,19 @@ export interface RerankMeta {
   billed_units: { search_units: number };
   tokens: { input_tokens: number };
   timings_ms: { queue: number; inference: number; total: number };
+  signals?: RerankSignalsBody;
+}
+
+/** `meta.signals`: see `rerankSignalsSchema` for each field. */
+export interface RerankSignalsBody {
+  documents: number;
+  kendall_tau: number | null;
+  top10_kept: number;
+  top10_kept_fraction: number;
+  truncated_documents: number | null;
+  truncated_fraction: number | null;
+  score_spread: number;
+  score_stdev: number;
 }
 
 export interface RerankResponse {

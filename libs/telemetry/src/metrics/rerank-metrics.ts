@@ -13,12 +13,29 @@ export interface BatchObservation {
   durationMs: number;
 }
 
+/** The re-ranking signals of one finished request (`rerankSignals` of @rerank-pool/contracts returns these fields). */
+export interface SignalsObservation {
+  documents: number;
+  kendallTau: number | null;
+  top10KeptFraction: number;
+  /** Null when the result does not say which documents were truncated: that histogram then skips it. */
+  truncatedFraction: number | null;
+  scoreSpread: number;
+}
+
 // Buckets in the metric's unit. Queue waits span interactive milliseconds to batch minutes.
 const SECONDS_QUEUE = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const SECONDS_WORK = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const ROWS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const TOKENS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
 const RATIO = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 1];
+// Re-ranking signals. Tau piles up near 1 when the cross-encoder changes little, so the top is fine.
+const KENDALL_TAU = [-0.5, 0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
+// Top-10 fractions are tenths (fewer than 10 documents give others), each bucket one of them.
+const TENTHS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+const TRUNCATED = [0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1];
+// Relevance scores are probabilities, so their spread is within [0, 1].
+const SPREAD = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1];
 
 /**
  * Every Prometheus series rerank-pool exposes, on one registry. API and worker share the
@@ -52,6 +69,14 @@ export class RerankMetrics {
    * outage, stalled event loop); the job runs again elsewhere. Batch lines are recorded anyway.
    */
   readonly resultsDiscarded: Counter<'model'>;
+  /**
+   * Re-ranking signals of every finished request of 2 or more documents, observed once where its
+   * full result is in hand: the API for synchronous requests, the worker for async jobs and batch lines.
+   */
+  readonly signalKendallTau: Histogram<'model'>;
+  readonly signalTop10Kept: Histogram<'model'>;
+  readonly signalTruncated: Histogram<'model'>;
+  readonly signalScoreSpread: Histogram<'model'>;
   private readonly queueJobs: Gauge<'model' | 'state'>;
   private readonly pendingJobs: Gauge<'model' | 'priority'>;
   private readonly pendingPairs: Gauge<'model' | 'priority'>;
@@ -124,6 +149,35 @@ export class RerankMetrics {
       name: 'rerank_results_discarded_total',
       help: 'Results a worker computed after losing the job lock, not recorded; the job runs again',
       labelNames: ['model'],
+      registers,
+    });
+
+    this.signalKendallTau = new Histogram({
+      name: 'rerank_signal_kendall_tau',
+      help: 'Kendall tau between input and re-ranked order per request (1 = re-ranking changed nothing, -1 = reversed)',
+      labelNames: ['model'],
+      buckets: KENDALL_TAU,
+      registers,
+    });
+    this.signalTop10Kept = new Histogram({
+      name: 'rerank_signal_top10_kept_ratio',
+      help: "Share of the input's top 10 still in the re-ranked top 10, per request",
+      labelNames: ['model'],
+      buckets: TENTHS,
+      registers,
+    });
+    this.signalTruncated = new Histogram({
+      name: 'rerank_signal_truncated_ratio',
+      help: "Share of a request's documents cut to fit the model's window",
+      labelNames: ['model'],
+      buckets: TRUNCATED,
+      registers,
+    });
+    this.signalScoreSpread = new Histogram({
+      name: 'rerank_signal_score_spread',
+      help: 'Highest minus lowest relevance score of a request',
+      labelNames: ['model'],
+      buckets: SPREAD,
       registers,
     });
 
@@ -204,6 +258,15 @@ export class RerankMetrics {
     if (batch.paddedTokens > 0) this.batchPaddingEfficiency.observe({ model }, batch.realTokens / batch.paddedTokens);
     this.pairs.inc({ model }, batch.rows);
     this.tokens.inc({ model }, batch.realTokens);
+  }
+
+  /** Records one finished request's re-ranking signals; one document has no order to change, so it is skipped. */
+  observeSignals(model: string, signals: SignalsObservation): void {
+    if (signals.documents < 2 || signals.kendallTau === null) return;
+    this.signalKendallTau.observe({ model }, signals.kendallTau);
+    this.signalTop10Kept.observe({ model }, signals.top10KeptFraction);
+    if (signals.truncatedFraction !== null) this.signalTruncated.observe({ model }, signals.truncatedFraction);
+    this.signalScoreSpread.observe({ model }, signals.scoreSpread);
   }
 
   /** The text exposition of every metric. */
