@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'f
 import swagger from '@fastify/swagger';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
+import { openScoreCache } from '@rerank-pool/score-cache';
 import { createLogger, processMetrics } from '@rerank-pool/telemetry';
 import type { DestinationStream, RerankMetrics } from '@rerank-pool/telemetry';
 import { createAuthenticator } from './authenticator.js';
@@ -71,7 +72,22 @@ export async function buildApi({ config, models, logger, logDestination, metrics
   app.addHook('onClose', () => registry.close());
   installHttpTracing(app);
   installHttpMetrics(app, metrics, registry);
-  const deps: RouteDeps = { config, registry, service: new RerankService(registry, config), metrics };
+  const scoreCache =
+    config.scoreCacheUrl === undefined
+      ? undefined
+      : await openScoreCache({
+          url: config.scoreCacheUrl,
+          prefix: config.queuePrefix,
+          ttlSeconds: config.scoreCacheTtlSeconds,
+          queue: registry.connection,
+          warn: (message) => app.log.warn(message),
+          onError: () => metrics.cacheErrors.inc(),
+        }).catch(async (error: unknown) => {
+          await app.close();
+          throw error;
+        });
+  if (scoreCache) app.addHook('onClose', () => scoreCache.close());
+  const deps: RouteDeps = { config, registry, service: new RerankService(registry, config, { scoreCache, metrics }), metrics };
 
   const authenticate = createAuthenticator(config.apiKeys);
   app.decorateRequest('tenant', '');

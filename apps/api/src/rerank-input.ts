@@ -16,6 +16,8 @@ export interface RerankInput {
   priority: JobPriority;
   timeoutMs?: number;
   callbackUrl?: string;
+  /** false (`cache: false`): the pair-score cache is neither read nor written for this request. */
+  cache?: boolean;
   response?: { topN?: number; returnDocuments?: boolean; returnSignals?: boolean };
 }
 
@@ -63,6 +65,7 @@ export function inputFromCohere(
     // Cohere truncates long documents instead of failing.
     truncate: true,
     priority,
+    cache: body.cache,
     response: { topN: body.top_n, returnDocuments: body.return_documents, returnSignals: body.return_signals },
     ...extra,
   };

@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { beforeTimeout, CallbackTargetPolicy } from '@rerank-pool/queue';
 import type { EnqueueOptions, EnqueueResult, RerankQueue } from '@rerank-pool/queue';
+import { mergeCachedResult, type CachedPair, type ScoreCache } from '@rerank-pool/score-cache';
 import { injectTraceCarrier, withSpan } from '@rerank-pool/telemetry';
+import type { RerankMetrics } from '@rerank-pool/telemetry';
 import { checkCallbackUrl } from './callback-url.js';
 import type { ModelRegistry } from './model-registry.js';
 import type { RerankInput } from './rerank-input.js';
@@ -16,6 +19,16 @@ export interface SyncRerankOutcome {
   totalMs: number;
 }
 
+/**
+ * The job of a partly cached request: only the documents the cache lacks, which its worker stores
+ * without looking them up again. A request with `truncate: false` is sent whole (and its cached
+ * pairs dropped), so its worker names an over-long document by its index in the request.
+ */
+function withoutCached(data: RerankJobData, cached: readonly (CachedPair | undefined)[]): { data: RerankJobData; cached?: readonly (CachedPair | undefined)[] } {
+  if (data.options.truncate === false) return { data: { ...data, scoreCache: 'store' } };
+  return { data: { ...data, documents: data.documents.filter((_, index) => cached[index] === undefined), scoreCache: 'store' }, cached };
+}
+
 /** Seconds a client is told to wait after a 429; queues drain in well under that at normal load. */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -24,12 +37,19 @@ const RETRY_AFTER_SECONDS = 1;
  * payload, enqueues and waits. Everything that rejects a request happens before enqueueing, so a
  * bad request never reaches a worker.
  */
+export interface RerankServiceOptions {
+  /** The pair-score cache (SCORE_CACHE_URL), when there is one. */
+  scoreCache?: ScoreCache;
+  metrics: RerankMetrics;
+}
+
 export class RerankService {
   private readonly callbackTargets: CallbackTargetPolicy;
 
   constructor(
     private readonly registry: ModelRegistry,
     private readonly config: Config,
+    private readonly options: RerankServiceOptions,
   ) {
     this.callbackTargets = new CallbackTargetPolicy({ allowedHosts: config.webhookAllowedHosts });
   }
@@ -43,9 +63,37 @@ export class RerankService {
     const started = performance.now();
     const startedAt = Date.now();
     const timeoutMs = input.timeoutMs ?? this.config.requestTimeoutMs;
-    const { queue, data } = await beforeTimeout(this.admit(input, tenant, trace, timeoutMs), timeoutMs, () => Errors.requestTimeout(timeoutMs, 'in admission'));
+    const job = this.jobFor(input, tenant, trace, timeoutMs);
+    const cached = await this.lookUp(job.data);
+    const chunked = job.data.options.maxChunksPerDoc !== undefined;
+    if (cached?.every((pair) => pair !== undefined)) {
+      // Nothing to compute: answered here, without a job, a queue or a worker.
+      return { jobId: randomUUID(), result: mergeCachedResult({ model: job.data.model, cached, chunked }), totalMs: performance.now() - started };
+    }
+    const partial = cached && withoutCached(job.data, cached);
+    const { queue, data } = await beforeTimeout(this.admit(partial ? { queue: job.queue, data: partial.data } : job), timeoutMs, () =>
+      Errors.requestTimeout(timeoutMs, 'in admission'),
+    );
     const { jobId, result } = await queue.submitAndWait(() => this.enqueue(queue, data), data.documents.length, timeoutMs, startedAt, clientGone);
-    return { jobId, result, totalMs: performance.now() - started };
+    const merged = partial?.cached ? mergeCachedResult({ model: data.model, cached: partial.cached, computed: result, chunked }) : result;
+    return { jobId, result: merged, totalMs: performance.now() - started };
+  }
+
+  /**
+   * The request's pairs in the score cache, one entry per document (undefined: a miss), or
+   * undefined when the cache is not consulted: none configured, `cache: false`, or no worker has
+   * yet published the model's identity (then nothing of it can be cached). Bounded by the cache's
+   * command timeout; a failing cache is all misses.
+   */
+  private async lookUp(data: RerankJobData): Promise<(CachedPair | undefined)[] | undefined> {
+    const cache = this.options.scoreCache;
+    if (!cache || data.scoreCache === 'off') return undefined;
+    const identity = await cache.identityOf(data.model);
+    if (identity === undefined) return undefined;
+    const cached = await cache.lookup(identity, data.options, data.query, data.documents);
+    const hits = cached.filter((pair) => pair !== undefined).length;
+    this.options.metrics.observeCacheLookup(data.model, hits, cached.length - hits);
+    return cached;
   }
 
   /** Admission and enqueue within REQUEST_TIMEOUT_MS. */
@@ -54,7 +102,7 @@ export class RerankService {
       throw Errors.invalidRequest('callback_url needs the server to be configured with WEBHOOK_SECRET', 'callback_url');
     }
     const submitting = (async () => {
-      const { queue, data } = await this.admit(input, tenant, trace);
+      const { queue, data } = await this.admit(this.jobFor(input, tenant, trace));
       if (input.callbackUrl !== undefined) await checkCallbackUrl(this.callbackTargets, input.callbackUrl);
       return this.enqueue(queue, { ...data, reportProgress: true }, { idempotencyKey });
     })();
@@ -93,17 +141,13 @@ export class RerankService {
       callbackUrl: input.callbackUrl,
       trace,
       response: input.response,
+      scoreCache: input.cache === false ? 'off' : undefined,
     };
     return { queue, data };
   }
 
-  private async admit(
-    input: RerankInput,
-    tenant: string,
-    trace: Record<string, string> | undefined,
-    timeoutMs?: number,
-  ): Promise<{ queue: RerankQueue; data: RerankJobData }> {
-    const { queue, data } = this.jobFor(input, tenant, trace, timeoutMs);
+  private async admit(job: { queue: RerankQueue; data: RerankJobData }): Promise<{ queue: RerankQueue; data: RerankJobData }> {
+    const { queue, data } = job;
     const depth = await queue.admissionDepth();
     if (depth >= this.config.maxQueueDepth) {
       throw Errors.overloaded(

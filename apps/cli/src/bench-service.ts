@@ -16,6 +16,8 @@ export interface BenchServiceOptions {
   concurrency: number;
   /** ONNX variant to serve (`onnx/model_<variant>.onnx`). Default: the fp32 `model.onnx`. */
   variant?: string;
+  /** Redis of the pair-score cache. Default: none, whatever SCORE_CACHE_URL says, so throughput is computed, not recalled. */
+  scoreCacheUrl?: string;
 }
 
 export interface BenchService {
@@ -31,11 +33,13 @@ export interface BenchService {
  * The full service in this process, as `rerank-pool dev` runs it, on a Redis prefix of its own,
  * so services started side by side never take each other's jobs.
  */
-export async function startBenchService({ redisUrl, modelDir, concurrency, variant }: BenchServiceOptions): Promise<BenchService> {
+export async function startBenchService({ redisUrl, modelDir, concurrency, variant, scoreCacheUrl }: BenchServiceOptions): Promise<BenchService> {
   const prefix = `rerank-pool-bench-${randomBytes(4).toString('hex')}`;
   const batchStore = resolve('.rerank-pool', 'bench', `batch-store-${prefix}`);
+  const { SCORE_CACHE_URL: _ignored, ...env } = process.env;
   const config = loadConfig({
-    ...process.env,
+    ...env,
+    ...(scoreCacheUrl !== undefined && { SCORE_CACHE_URL: scoreCacheUrl }),
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     RERANK_MODELS: modelDir,

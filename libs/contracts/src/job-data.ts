@@ -49,6 +49,12 @@ export interface RerankJobData {
    * results line in the batch (libs/batches), atomically and once, before acknowledging it.
    */
   batch?: BatchLineRef;
+  /**
+   * The pair-score cache for this job: absent, the worker looks every pair up and stores what it
+   * computes; `store`, the API already looked them up (it sends only the misses), so the worker
+   * only stores; `off`, the request said `cache: false` and the cache is neither read nor written.
+   */
+  scoreCache?: 'store' | 'off';
 }
 
 /** Which batch line a job computes. */
@@ -74,6 +80,8 @@ export interface RerankJobResult {
    * any of its chunks was). Absent in results of workers older than this field.
    */
   truncated?: boolean[];
+  /** How many documents' scores came from the pair-score cache; absent when it was not consulted. */
+  cachedPairs?: number;
   /**
    * Per document, the chunk that gave its score; present only for jobs that asked for chunks
    * (`options.maxChunksPerDoc` > 1).
@@ -166,6 +174,11 @@ function numberArray(value: unknown, field: string, length: number): number[] {
   return value as number[];
 }
 
+function scoreCacheMode(value: unknown): 'store' | 'off' {
+  if (value !== 'store' && value !== 'off') throw Errors.invalidRequest('scoreCache must be "store" or "off"', 'scoreCache');
+  return value;
+}
+
 function booleanArray(value: unknown, field: string, length: number): boolean[] {
   if (!Array.isArray(value) || value.length !== length || value.some((entry) => typeof entry !== 'boolean')) {
     throw Errors.invalidRequest(`${field} must be an array of ${length} booleans`, field);
@@ -216,6 +229,7 @@ export function parseRerankJobData(input: unknown): RerankJobData {
     },
     reportProgress: data.reportProgress === true ? true : undefined,
     batch: optional(data.batch, batchLineRef),
+    scoreCache: optional(data.scoreCache, scoreCacheMode),
   };
 }
 
@@ -234,6 +248,7 @@ export function parseRerankJobResult(input: unknown, documentCount: number): Rer
       queueMs: read.number(timings.queueMs, 'timings.queueMs'),
       inferenceMs: read.number(timings.inferenceMs, 'timings.inferenceMs'),
     },
+    ...(result.cachedPairs === undefined ? {} : { cachedPairs: read.number(result.cachedPairs, 'cachedPairs', true) }),
     ...(result.truncated === undefined ? {} : { truncated: booleanArray(result.truncated, 'truncated', documentCount) }),
     ...(result.chunks === undefined ? {} : { chunks: chunkResults(result.chunks, documentCount) }),
   };

@@ -48,6 +48,7 @@ export function rerankBody(result: RerankJobResult, options: RerankBodyOptions):
       tokens: { input_tokens: result.inputTokens },
       timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: options.totalMs },
       ...(options.signals ? { signals: signalsBody(options.signals) } : {}),
+      ...(result.cachedPairs === undefined ? {} : { cache: { hits: result.cachedPairs, misses: result.scores.length - result.cachedPairs } }),
     },
   };
 }

@@ -11,7 +11,7 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const BATCH_NDJSON_TYPE = 'application/x-ndjson';
 
-const { model, query, documents, top_n, return_documents, return_signals, max_tokens_per_doc, max_chunks_per_doc } = rerankV1RequestSchema.properties;
+const { model, query, documents, top_n, return_documents, return_signals, max_tokens_per_doc, max_chunks_per_doc, cache } = rerankV1RequestSchema.properties;
 
 export const batchLineSchema = {
   type: 'object',
@@ -33,6 +33,7 @@ export const batchLineSchema = {
     return_signals,
     max_tokens_per_doc,
     max_chunks_per_doc,
+    cache,
   },
 } as const;
 

@@ -38,6 +38,7 @@ const rerankOptionProperties = {
   priority: prioritySchema,
   timeout_ms: { type: 'integer', minimum: 1, maximum: 600_000, description: 'Give up (504) after this long' },
   max_chunks_per_doc: maxChunksPerDocSchema,
+  cache: { type: 'boolean', default: true, description: 'false: neither read nor write the pair-score cache (when the server has SCORE_CACHE_URL); every pair is computed' },
 } as const;
 
 /**
@@ -148,6 +149,11 @@ export const rerankMetaSchema = {
       properties: { queue: { type: 'number' }, inference: { type: 'number' }, total: { type: 'number' } },
     },
     signals: rerankSignalsSchema,
+    cache: {
+      type: 'object',
+      description: 'With the pair-score cache on: how many documents were scored from it (hits) and how many computed (misses)',
+      properties: { hits: { type: 'integer' }, misses: { type: 'integer' } },
+    },
   },
 } as const;
 
@@ -175,6 +181,8 @@ export interface RerankFields {
   return_documents?: boolean;
   /** Add `meta.signals` (`RerankSignalsBody`). */
   return_signals?: boolean;
+  /** false: bypass the pair-score cache. */
+  cache?: boolean;
   max_tokens_per_doc?: number;
   max_chunks_per_doc?: number | null;
   /** v1 only: the keys of object documents that are scored (`rankText`). */
@@ -200,6 +208,7 @@ export interface RerankMeta {
   tokens: { input_tokens: number };
   timings_ms: { queue: number; inference: number; total: number };
   signals?: RerankSignalsBody;
+  cache?: { hits: number; misses: number };
 }
 
 /** `meta.signals`: see `rerankSignalsSchema` for each field. */

@@ -77,6 +77,13 @@ export class RerankMetrics {
   readonly signalTop10Kept: Histogram<'model'>;
   readonly signalTruncated: Histogram<'model'>;
   readonly signalScoreSpread: Histogram<'model'>;
+  /** Pair-score cache lookups, per pair: in the API for synchronous requests, in workers for jobs. */
+  readonly cacheHits: Counter<'model'>;
+  readonly cacheMisses: Counter<'model'>;
+  /** Cache commands that failed or timed out (each lookup then misses, each write is lost). */
+  readonly cacheErrors: Counter;
+  private readonly cacheLookups = new Map<string, { hits: number; misses: number }>();
+  private readonly cacheHitRatio: Gauge<'model'>;
   private readonly queueJobs: Gauge<'model' | 'state'>;
   private readonly pendingJobs: Gauge<'model' | 'priority'>;
   private readonly pendingPairs: Gauge<'model' | 'priority'>;
@@ -181,6 +188,21 @@ export class RerankMetrics {
       registers,
     });
 
+    this.cacheHits = new Counter({ name: 'rerank_cache_hits_total', help: 'Pairs whose score came from the pair-score cache', labelNames: ['model'], registers });
+    this.cacheMisses = new Counter({ name: 'rerank_cache_misses_total', help: 'Pairs looked up in the pair-score cache and not found', labelNames: ['model'], registers });
+    this.cacheErrors = new Counter({ name: 'rerank_cache_errors_total', help: 'Pair-score cache commands that failed or timed out (lookups then miss)', registers });
+    const lookups = this.cacheLookups;
+    this.cacheHitRatio = new Gauge({
+      name: 'rerank_cache_hit_ratio',
+      help: "Hits / lookups of the pair-score cache since this process started (rate() of the two counters gives a window's)",
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [model, { hits, misses }] of lookups) this.set({ model }, hits / Math.max(1, hits + misses));
+      },
+    });
+
     const sample = () => this.sampleQueues();
     this.queueJobs = new Gauge({
       name: 'rerank_queue_jobs',
@@ -251,6 +273,14 @@ export class RerankMetrics {
   }
 
   /** Records one inference batch in every batch series. */
+  /** One lookup of `hits + misses` pairs in the pair-score cache. */
+  observeCacheLookup(model: string, hits: number, misses: number): void {
+    if (hits > 0) this.cacheHits.inc({ model }, hits);
+    if (misses > 0) this.cacheMisses.inc({ model }, misses);
+    const seen = this.cacheLookups.get(model) ?? { hits: 0, misses: 0 };
+    this.cacheLookups.set(model, { hits: seen.hits + hits, misses: seen.misses + misses });
+  }
+
   observeBatch(model: string, batch: BatchObservation): void {
     this.inferenceDuration.observe({ model }, batch.durationMs / 1000);
     this.batchRows.observe({ model }, batch.rows);
