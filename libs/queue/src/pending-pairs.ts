@@ -29,14 +29,23 @@ import { keys } from './keys.js';
  * Redis Cluster needs a hash-tagged QUEUE_PREFIX, as BullMQ does anyway.
  */
 
-const ADD_LUA = `
-local entries, totals = KEYS[1], KEYS[2]
+/**
+ * Lua function `addPendingPairs(entries, totals, jobId, pairs, class, addedAtMs)`, returning the
+ * pairs added (0 when the job has an entry already). Also part of the admission script
+ * (job-admission.ts), which counts a job as it admits it.
+ */
+export const ADD_PENDING_PAIRS_LUA = `
+local function addPendingPairs(entries, totals, jobId, pairs, class, addedAt)
+  if redis.call('HSETNX', entries, jobId, pairs .. ':' .. class .. ':' .. addedAt) == 0 then return 0 end
+  redis.call('HINCRBY', totals, class, pairs)
+  return tonumber(pairs)
+end
+`;
+
+const ADD_LUA = `${ADD_PENDING_PAIRS_LUA}
 local added = 0
 for i = 1, #ARGV, 4 do
-  if redis.call('HSETNX', entries, ARGV[i], ARGV[i + 1] .. ':' .. ARGV[i + 2] .. ':' .. ARGV[i + 3]) == 1 then
-    redis.call('HINCRBY', totals, ARGV[i + 2], ARGV[i + 1])
-    added = added + tonumber(ARGV[i + 1])
-  end
+  added = added + addPendingPairs(KEYS[1], KEYS[2], ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
 end
 return added
 `;

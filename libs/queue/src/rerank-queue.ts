@@ -15,7 +15,10 @@ import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queu
 import { keys } from './keys.js';
 import { requestCancel } from './cancel-requests.js';
 import { TenantQueuedJobs } from './tenant-queued-jobs.js';
-import { addPendingPairs, readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
+import type { QueuedJobsReservation } from './tenant-queued-jobs.js';
+import { JobAdmission } from './job-admission.js';
+import type { AdmittedJob } from './job-admission.js';
+import { readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
 import { deleteTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
@@ -31,6 +34,12 @@ const CONNECT_WAIT_MS = 2000;
 
 /** Seconds a tenant over its cap is told to wait: its oldest jobs start within that at normal load. */
 const TENANT_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * How long a refused job's id is held if deleting the placeholder fails (see `admitAndAdd`): the
+ * add sent behind its admission runs within the same round trip, far sooner.
+ */
+const HOLD_REFUSED_ID_MS = 10_000;
 
 export interface EnqueueOptions {
   /** Same tenant + key -> same job, computed once (within the retention period). */
@@ -75,6 +84,7 @@ export class RerankQueue {
   private flows?: FlowProducer;
   private readonly idempotencySecret: IdempotencySecret;
   private readonly tenantQueued: TenantQueuedJobs;
+  private readonly admission: JobAdmission;
   private closing?: Promise<void>;
   private admissionReading?: DepthReading;
 
@@ -91,6 +101,7 @@ export class RerankQueue {
     const { connection, prefix, outageGraceMs } = this.options;
     this.waiter = new ResultWaiter(this.queue, this.redis, { connection, prefix, outageGraceMs });
     this.tenantQueued = new TenantQueuedJobs(this.redis, { prefix, ttlSeconds: this.options.retentionSeconds });
+    this.admission = new JobAdmission(this.redis, this.tenantQueued, this.queue.qualifiedName);
   }
 
   /** Whether every connection this queue opened is up, waiting up to `waitMs` for one being made (readiness). */
@@ -110,37 +121,24 @@ export class RerankQueue {
     // Two concurrent first uses of one key both get here; BullMQ's add ignores an existing id
     // atomically, so there is still one job and one computation (both callers report created).
     const opts = this.jobOptions(jobId, data);
-    const jobKey = this.queue.toKey(jobId);
+    const job: AdmittedJob = { jobId, jobKey: this.queue.toKey(jobId), tenant: data.tenant, pairs: data.documents.length, priorityClass: data.priority };
     const cap = this.options.tenantMaxQueuedJobs;
-    if (cap > 0) {
-      const { admitted, queued } = await this.tenantQueued.reserve(data.tenant, jobKey, cap);
-      if (!admitted) {
-        throw Errors.overloaded(
-          `tenant ${data.tenant} has ${queued} jobs not yet started (TENANT_MAX_QUEUED_JOBS ${cap}); retry later`,
-          TENANT_RETRY_AFTER_SECONDS,
-        );
+    if (idempotencyKey === undefined && data.callbackUrl === undefined) {
+      await this.admitAndAdd(job, data, opts);
+    } else {
+      // Admitted (a tenant place, the pending pairs counted) before the add, so a worker that
+      // picks the job up at once always finds its entry.
+      this.checkAdmitted(data.tenant, cap, await this.admission.admit(job, { cap }));
+      try {
+        if (data.callbackUrl === undefined) {
+          await this.queue.add(rerankJobName(data.tenant), data, opts);
+        } else {
+          await this.addWithWebhook(data, data.callbackUrl, opts);
+        }
+      } catch (error) {
+        await this.undoAdmission(job);
+        throw error;
       }
-    }
-    // Counted before the add, so a worker that picks the job up at once always finds its entry.
-    const pendingKey = this.queue.qualifiedName;
-    try {
-      await addPendingPairs(this.redis, pendingKey, [{ jobId, pairs: data.documents.length, priorityClass: data.priority }]);
-    } catch (error) {
-      if (cap > 0) await this.tenantQueued.release(data.tenant, jobKey).catch(() => undefined);
-      throw error;
-    }
-    try {
-      if (data.callbackUrl === undefined) {
-        await this.queue.add(rerankJobName(data.tenant), data, opts);
-      } else {
-        await this.addWithWebhook(data, data.callbackUrl, opts);
-      }
-    } catch (error) {
-      // Not added (or not known to be): the place goes back. Unreleased, a sweep drops it later;
-      // so does the pending-pairs reconcile with the entry.
-      if (cap > 0) await this.tenantQueued.release(data.tenant, jobKey).catch(() => undefined);
-      await takePendingPairs(this.redis, pendingKey, [jobId]).catch(() => undefined);
-      throw error;
     }
     if (this.admissionReading) this.admissionReading.addedSince++;
     return { jobId, created: true };
@@ -196,8 +194,13 @@ export class RerankQueue {
    */
   async depth(): Promise<number> {
     await this.checkConnected();
-    const { states, pendingByPriority } = await this.jobCounts();
-    return states.waiting + states.prioritized + states.delayed - pendingByPriority.batch_line!;
+    // Two scripts sent together, one round trip: what `jobCounts` adds (pending pairs and their
+    // reconcile, a second round trip) is for scrapes, not for the request waiting on this.
+    const [states, byPriority] = await Promise.all([
+      this.queue.getJobCounts('waiting', 'prioritized', 'delayed'),
+      this.queue.getCountsPerPriority([BATCH_LINE_PRIORITY]),
+    ]);
+    return (states.waiting ?? 0) + (states.prioritized ?? 0) + (states.delayed ?? 0) - (byPriority[BATCH_LINE_PRIORITY] ?? 0);
   }
 
   /**
@@ -301,6 +304,50 @@ export class RerankQueue {
       await closeSharedConnection(this.redis, [this.flows, this.queue]);
     })();
     return this.closing;
+  }
+
+  /**
+   * Admission and add of a job with a random id in one round trip: the add is sent right behind
+   * the admission on the same connection, so Redis runs it second, and a refused job's id is
+   * held for it to find taken (see job-admission.ts).
+   */
+  private async admitAndAdd(job: AdmittedJob, data: RerankJobData, opts: JobsOptions): Promise<void> {
+    const cap = this.options.tenantMaxQueuedJobs;
+    const admitting = this.admission.admit(job, { cap, holdRefusedMs: HOLD_REFUSED_ID_MS });
+    const adding = this.queue.add(rerankJobName(data.tenant), data, opts);
+    const [admission, added] = await Promise.allSettled([admitting, adding]);
+    if (admission.status === 'rejected') {
+      // Not known to be admitted: a job the add created goes (best effort; if a worker took it
+      // meanwhile, it runs uncounted).
+      if (added.status === 'fulfilled') await this.queue.remove(job.jobId).catch(() => undefined);
+      await this.undoAdmission(job);
+      throw admission.reason;
+    }
+    if (!admission.value.admitted) {
+      await this.admission.releaseHeldId(job).catch(() => undefined);
+      this.checkAdmitted(data.tenant, cap, admission.value);
+    }
+    if (added.status === 'rejected') {
+      // Not added (or not known to be): the place goes back. Unreleased, a sweep drops it later;
+      // so does the pending-pairs reconcile with the entry.
+      await this.undoAdmission(job);
+      throw added.reason;
+    }
+  }
+
+  /** Refuses, as 429, a job its tenant has no place for. */
+  private checkAdmitted(tenant: string, cap: number, { admitted, queued }: QueuedJobsReservation): void {
+    if (admitted) return;
+    throw Errors.overloaded(
+      `tenant ${tenant} has ${queued} jobs not yet started (TENANT_MAX_QUEUED_JOBS ${cap}); retry later`,
+      TENANT_RETRY_AFTER_SECONDS,
+    );
+  }
+
+  /** Gives an admitted job's place and pending pairs back (best effort: the sweep and the reconcile heal what this misses). */
+  private async undoAdmission(job: AdmittedJob): Promise<void> {
+    if (this.options.tenantMaxQueuedJobs > 0) await this.tenantQueued.release(job.tenant, job.jobKey).catch(() => undefined);
+    await takePendingPairs(this.redis, this.queue.qualifiedName, [job.jobId]).catch(() => undefined);
   }
 
   /**

@@ -24,46 +24,42 @@ export interface QueuedJobsReservation {
 const DEFAULTS = { reservationGraceMs: 10_000, sweepIntervalMs: 1000 };
 
 /**
- * Check and reserve in one step, so replicas admitting the same tenant at once cannot both take
- * the last place. Job keys are built from the prefix inside the script (as BullMQ's own scripts
- * do), so a Redis Cluster needs a hash-tagged QUEUE_PREFIX, as BullMQ does anyway.
+ * Lua function `reserveQueued(set, swept, member, cap, now, graceMs, sweepMs, ttlSeconds)`,
+ * returning `admitted (1 or 0), count`: check and reserve in one step, so replicas admitting the
+ * same tenant at once cannot both take the last place. Part of the admission script
+ * (job-admission.ts). Job keys are built from the prefix outside the script (as BullMQ's own
+ * scripts do), so a Redis Cluster needs a hash-tagged QUEUE_PREFIX, as BullMQ does anyway.
  *
  * The sweep is what makes the set heal itself: a job that started (`processedOn`), or no longer
  * exists past the reservation grace (cancelled, removed from the dashboard, or never added by an
  * API that crashed), is dropped. It only runs for a tenant at its cap, at most once per interval,
  * so a tenant hammering a full quota costs Redis one O(cap) pass a second, not one per request.
  */
-const RESERVE_LUA = `
-local set, member = KEYS[1], ARGV[1]
-local cap, now = tonumber(ARGV[2]), tonumber(ARGV[3])
-if redis.call('ZSCORE', set, member) then return {1, redis.call('ZCARD', set)} end
-local count = redis.call('ZCARD', set)
-if count >= cap and redis.call('SET', KEYS[2], '1', 'PX', ARGV[5], 'NX') then
-  local graceBefore = now - tonumber(ARGV[4])
-  local entries = redis.call('ZRANGE', set, 0, -1, 'WITHSCORES')
-  for i = 1, #entries, 2 do
-    local job = redis.call('HMGET', entries[i], 'timestamp', 'processedOn')
-    if job[2] or (not job[1] and tonumber(entries[i + 1]) < graceBefore) then redis.call('ZREM', set, entries[i]) end
+export const RESERVE_QUEUED_LUA = `
+local function reserveQueued(set, swept, member, cap, now, graceMs, sweepMs, ttlSeconds)
+  if redis.call('ZSCORE', set, member) then return 1, redis.call('ZCARD', set) end
+  local count = redis.call('ZCARD', set)
+  if count >= cap and redis.call('SET', swept, '1', 'PX', sweepMs, 'NX') then
+    local graceBefore = now - graceMs
+    local entries = redis.call('ZRANGE', set, 0, -1, 'WITHSCORES')
+    for i = 1, #entries, 2 do
+      local job = redis.call('HMGET', entries[i], 'timestamp', 'processedOn')
+      if job[2] or (not job[1] and tonumber(entries[i + 1]) < graceBefore) then redis.call('ZREM', set, entries[i]) end
+    end
+    count = redis.call('ZCARD', set)
   end
-  count = redis.call('ZCARD', set)
+  if count >= cap then return 0, count end
+  redis.call('ZADD', set, now, member)
+  redis.call('EXPIRE', set, ttlSeconds)
+  return 1, count + 1
 end
-if count >= cap then return {0, count} end
-redis.call('ZADD', set, now, member)
-redis.call('EXPIRE', set, ARGV[6])
-return {1, count + 1}
 `;
 
-interface ReserveCommand {
-  rerankPoolReserveQueued(
-    set: string,
-    swept: string,
-    member: string,
-    cap: number,
-    now: number,
-    graceMs: number,
-    sweepMs: number,
-    ttlSeconds: number,
-  ): Promise<[number, number]>;
+/** The keys and arguments of one `reserveQueued` call (see `TenantQueuedJobs.reservation`). */
+export interface QueuedJobReservationCall {
+  keys: [set: string, swept: string];
+  /** member, cap, graceMs, sweepMs, ttlSeconds: `now` is the caller's, shared with the rest of its script. */
+  args: [member: string, cap: number, graceMs: number, sweepMs: number, ttlSeconds: number];
 }
 
 /**
@@ -86,23 +82,15 @@ export class TenantQueuedJobs {
     options: TenantQueuedJobsOptions,
   ) {
     this.options = { ...DEFAULTS, ...options };
-    if (!('rerankPoolReserveQueued' in redis)) redis.defineCommand('rerankPoolReserveQueued', { numberOfKeys: 2, lua: RESERVE_LUA });
   }
 
-  /** Reserves a place for `jobKey` (BullMQ's key of the job) unless `tenant` already has `cap` unstarted jobs. */
-  async reserve(tenant: string, jobKey: string, cap: number): Promise<QueuedJobsReservation> {
+  /** The `reserveQueued` call that reserves a place for `jobKey` (BullMQ's key of the job) unless `tenant` already has `cap` unstarted jobs. */
+  reservation(tenant: string, jobKey: string, cap: number): QueuedJobReservationCall {
     const { prefix, reservationGraceMs, sweepIntervalMs, ttlSeconds } = this.options;
-    const [admitted, queued] = await (this.redis as unknown as ReserveCommand).rerankPoolReserveQueued(
-      keys.tenantQueued(prefix, tenant),
-      keys.tenantQueuedSwept(prefix, tenant),
-      jobKey,
-      cap,
-      Date.now(),
-      reservationGraceMs,
-      sweepIntervalMs,
-      ttlSeconds,
-    );
-    return { admitted: admitted === 1, queued };
+    return {
+      keys: [keys.tenantQueued(prefix, tenant), keys.tenantQueuedSwept(prefix, tenant)],
+      args: [jobKey, cap, reservationGraceMs, sweepIntervalMs, ttlSeconds],
+    };
   }
 
   /** The job left the unstarted jobs other than by a worker: cancelled, or never added. */
