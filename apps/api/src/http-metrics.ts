@@ -3,9 +3,11 @@ import type { RerankMetrics } from '@rerank-pool/telemetry';
 import { toRerankPoolError } from './error-handler.js';
 import type { ModelRegistry } from './model-registry.js';
 
+const REDIS_PROBE_TIMEOUT_MS = 1000;
+
 /**
  * Request latency by route pattern and status, errors by code, and the queue depth of every
- * served model (read from Redis when `/metrics` is scraped) into `metrics`.
+ * served model and the reachability of Redis (read when `/metrics` is scraped) into `metrics`.
  */
 export function installHttpMetrics(app: FastifyInstance, metrics: RerankMetrics, registry: ModelRegistry): void {
   app.addHook('onResponse', async (request, reply) => {
@@ -20,5 +22,10 @@ export function installHttpMetrics(app: FastifyInstance, metrics: RerankMetrics,
     metrics.errors.inc({ code: toRerankPoolError(error).code });
   });
   const removeSource = metrics.addQueueDepthSource(() => registry.queueDepths());
-  app.addHook('onClose', async () => removeSource());
+  // Within the scrape's own bound: an unreachable Redis must read as 0, not stall /metrics.
+  const removeProbe = metrics.operations.addRedisProbe(() => registry.ping(REDIS_PROBE_TIMEOUT_MS).then(() => true));
+  app.addHook('onClose', async () => {
+    removeSource();
+    removeProbe();
+  });
 }

@@ -93,9 +93,14 @@ export class ModelRegistry {
     return match;
   }
 
-  /** Job counts of every served model's queue, for the queue depth gauges of `/metrics`. */
+  /** Job counts and live workers of every served model's queue, for the queue gauges of `/metrics`. */
   queueDepths(): Promise<QueueDepth[]> {
-    return Promise.all([...this.queues].map(async ([model, queue]) => ({ model, ...(await queue.jobCounts()) })));
+    return Promise.all(
+      [...this.queues].map(async ([model, queue]) => {
+        const [counts, workers] = await Promise.all([queue.jobCounts(), this.liveWorkers(model)]);
+        return { model, ...counts, liveWorkers: workers.length };
+      }),
+    );
   }
 
   liveWorkers(model: string): Promise<WorkerHeartbeat[]> {

@@ -12,6 +12,7 @@ import { tracedBatchRunner } from './batch-runner.js';
 import { JobScorer } from './job-scorer.js';
 import { LostResults } from './lost-results.js';
 import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
+import { registerWorkerGauges } from './worker-gauges.js';
 
 /** After the drain timeout, how long handing active jobs back may take before a forced close. */
 const HAND_BACK_TIMEOUT_MS = 2000;
@@ -77,7 +78,7 @@ export class RerankWorker {
   private readonly logger: WorkerLogger;
   private readonly drainTimeoutMs: number;
   private readonly queuePrefix: string;
-  private readonly removePoolSource: () => void;
+  private readonly removeMetricSources: () => void;
   private metricsServer?: MetricsServer;
   private closing?: Promise<void>;
 
@@ -91,7 +92,7 @@ export class RerankWorker {
     logger: WorkerLogger;
     drainTimeoutMs: number;
     queuePrefix: string;
-    removePoolSource: () => void;
+    removeMetricSources: () => void;
   }) {
     this.workerId = args.workerId;
     this.models = args.models;
@@ -102,7 +103,7 @@ export class RerankWorker {
     this.logger = args.logger;
     this.drainTimeoutMs = args.drainTimeoutMs;
     this.queuePrefix = args.queuePrefix;
-    this.removePoolSource = args.removePoolSource;
+    this.removeMetricSources = args.removeMetricSources;
   }
 
   static async start(options: RerankWorkerOptions): Promise<RerankWorker> {
@@ -255,7 +256,7 @@ export class RerankWorker {
       logger,
       drainTimeoutMs: options.drainTimeoutMs ?? config.workerDrainMs,
       queuePrefix: config.queuePrefix,
-      removePoolSource: metrics.addPoolUtilizationSource(() => served.map((m) => ({ model: m.id, ratio: m.pool.utilization }))),
+      removeMetricSources: registerWorkerGauges(metrics, { models: served, redis, dispatcher }),
     });
     if (options.metricsPort !== undefined) {
       // Before any job is taken: a port clash must fail the start, not strand running jobs.
@@ -325,7 +326,7 @@ export class RerankWorker {
       const dispatcherClosed = this.dispatcher && within(this.dispatcher.close(), CLOSE_STEP_TIMEOUT_MS);
       await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), dispatcherClosed, this.cancels.close()]);
       await closeRedis(this.redis);
-      this.removePoolSource();
+      this.removeMetricSources();
       await this.metricsServer?.close();
       this.logger.info('worker stopped', { workerId: this.workerId });
     })();

@@ -256,9 +256,9 @@ export class BatchRecords {
     await this.redis.zrem(this.index.active, batchId);
   }
 
-  /** Batches that need a driver, oldest first. */
-  activeIds(): Promise<string[]> {
-    return this.redis.zrange(this.index.active, 0, -1);
+  /** Batches that need a driver, oldest first; the first `limit` of them when given. */
+  activeIds(limit?: number): Promise<string[]> {
+    return this.redis.zrange(this.index.active, 0, limit === undefined ? -1 : limit - 1);
   }
 
   /** After `at` (epoch ms) the batch's files in the store may go, unless the batch is still alive then. */

@@ -3,6 +3,7 @@ export type { BatchRequestContext, OpenedUpload } from './batch-service.js';
 export { BATCH_DEFAULTS } from './batch-options.js';
 export type { BatchOptions } from './batch-options.js';
 export type { BatchState, LineOutcome } from './batch-state.js';
+export { settledLines } from './batch-state.js';
 export type { BatchUploadWriter } from './upload-writer.js';
 export { toBatchStatusBody } from './batch-status-body.js';
 export type { LineContext, LineParser, ParsedLine } from './line-parser.js';

@@ -52,11 +52,24 @@ export function composeEnvVars(compose: ComposeFile, source = relative(repoRoot,
   });
 }
 
-/** ConfigMap and Secret keys (the app loads them whole with envFrom) and container env entries. */
+type EnvFromSource = { configMapRef?: { name: string }; secretRef?: { name: string } };
+
+/** `Kind/name` of the ConfigMaps and Secrets some container loads whole with envFrom. */
+function envFromSources(objects: readonly K8sObject[]): Set<string> {
+  const refs = objects.flatMap(podContainers).flatMap((container) => (container.envFrom as EnvFromSource[] | undefined) ?? []);
+  return new Set(refs.flatMap((ref) => [ref.configMapRef && `ConfigMap/${ref.configMapRef.name}`, ref.secretRef && `Secret/${ref.secretRef.name}`].filter((name): name is string => !!name)));
+}
+
+/**
+ * Keys of the ConfigMaps and Secrets the app loads whole with envFrom, and container env entries.
+ * Other ConfigMaps (the Grafana dashboards) are not the app's environment.
+ */
 export function kubernetesEnvVars(objects: readonly K8sObject[], source: string): EnvVarUse[] {
+  const loaded = envFromSources(objects);
   return objects.flatMap((object) => {
     const where = `${source} ${object.kind}/${object.metadata.name}`;
     if (object.kind === 'ConfigMap' || object.kind === 'Secret') {
+      if (!loaded.has(`${object.kind}/${object.metadata.name}`)) return [];
       const keys = ['data', 'stringData', 'binaryData'].flatMap((field) => Object.keys((object[field] as object | undefined) ?? {}));
       return keys.map((name) => ({ name, source: where }));
     }

@@ -13,6 +13,19 @@ export const kustomizeDirs = {
   gpu: join(repoRoot, 'k8s', 'overlays', 'gpu'),
 } as const;
 
+/** Grafana: the dashboard JSON files (compose mounts them, k8s generates a ConfigMap of them) and the provisioning files. */
+export const grafanaDirs = {
+  dashboards: join(repoRoot, 'infra', 'grafana', 'dashboards'),
+  provisioning: join(repoRoot, 'infra', 'grafana', 'provisioning'),
+} as const;
+
+/** The alert rules file, its promtool unit tests, and the PrometheusRule that must hold the same groups. */
+export const alertRulePaths = {
+  rules: join(repoRoot, 'infra', 'prometheus', 'rules', 'rerank-pool.rules.yml'),
+  tests: join(repoRoot, 'infra', 'prometheus', 'rules', 'rerank-pool.rules.test.yml'),
+  prometheusRule: join(repoRoot, 'k8s', 'base', 'prometheus-rule.yaml'),
+} as const;
+
 /** The cpu overlay with the scale-to-zero component, as an operator would write it (a test fixture). */
 export const scaleToZeroOverlayDir = join(repoRoot, 'libs', 'deploy-manifests', 'test', 'fixtures', 'cpu-scale-to-zero');
 

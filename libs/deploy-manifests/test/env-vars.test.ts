@@ -61,9 +61,16 @@ describe('when a manifest sets a variable the app does not read', () => {
     expect(unknownEnvVars(composeEnvVars(compose))).toEqual([{ name: 'WORKERS', source: 'docker-compose.yml services.gpu' }]);
   });
 
-  it('should report it from a ConfigMap key', () => {
+  it('should report it from a ConfigMap key the app loads with envFrom, and ignore ConfigMaps it does not load', () => {
     const configMap: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { WORKERS: '4', PORT: '8080' } };
-    expect(unknownEnvVars(kubernetesEnvVars([configMap], 'test')).map((use) => use.name)).toEqual(['WORKERS']);
+    const dashboards: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dashboards' }, data: { 'rerank-pool.json': '{}' } };
+    const deployment: K8sObject = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'app' },
+      spec: { template: { spec: { containers: [{ name: 'app', envFrom: [{ configMapRef: { name: 'settings' } }] }] } } },
+    };
+    expect(unknownEnvVars(kubernetesEnvVars([configMap, dashboards, deployment], 'test')).map((use) => use.name)).toEqual(['WORKERS']);
   });
 });
 

@@ -13,12 +13,14 @@ describe.each(Object.entries(rendered))('when rendering the %s kustomization', (
   it('should hold the API, worker and autoscaling objects', () => {
     expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual([
       'ConfigMap/rerank-pool-config',
+      'ConfigMap/rerank-pool-dashboards',
       'Deployment/rerank-pool-api',
       'Deployment/rerank-pool-worker',
       'HorizontalPodAutoscaler/rerank-pool-api',
       'PodDisruptionBudget/rerank-pool-api',
       'PodDisruptionBudget/rerank-pool-worker',
       'PodMonitor/rerank-pool',
+      'PrometheusRule/rerank-pool',
       'ScaledObject/rerank-pool-worker',
       'Secret/rerank-pool-secrets',
       'Service/rerank-pool-api',

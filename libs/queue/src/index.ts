@@ -38,4 +38,5 @@ export type { TenantQueuedJobsOptions, QueuedJobsReservation } from './tenant-qu
 export { CANCEL_REQUESTED, CancelRequestListener, isCancelRequest, pickUpJob, requestCancel } from './cancel-requests.js';
 export type { CancelRequestListenerEvents, PickedUpJob } from './cancel-requests.js';
 export { addPendingPairs, readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
+export { readOldestPending } from './oldest-pending.js';
 export type { PendingPairsEntry, PendingPairsReconcileOptions } from './pending-pairs.js';

@@ -18,6 +18,7 @@ import { TenantQueuedJobs } from './tenant-queued-jobs.js';
 import type { QueuedJobsReservation } from './tenant-queued-jobs.js';
 import { JobAdmission } from './job-admission.js';
 import type { AdmittedJob } from './job-admission.js';
+import { readOldestPending } from './oldest-pending.js';
 import { readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
 import { deleteTombstone, writeTombstone } from './tombstone.js';
 import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
@@ -52,6 +53,8 @@ export interface QueueJobCounts {
   pendingByPriority: Record<string, number>;
   /** (query, document) pairs of the jobs not yet started, per priority class (see pending-pairs.ts). */
   pendingPairsByPriority: Record<string, number>;
+  /** Seconds since the next job of each priority class was enqueued; a class with none waiting is absent (see oldest-pending.ts). */
+  oldestPendingAgeSecondsByPriority: Record<string, number>;
 }
 
 /** The priority classes queue depth is reported by: the job priorities, then offline batch lines. */
@@ -273,17 +276,20 @@ export class RerankQueue {
    */
   async jobCounts(): Promise<QueueJobCounts> {
     const pendingKey = this.queue.qualifiedName;
-    const [states, byPriority, pendingPairsByPriority] = await Promise.all([
+    const [states, byPriority, oldest, pendingPairsByPriority] = await Promise.all([
       this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
       this.queue.getCountsPerPriority(Object.values(PRIORITY_CLASSES)),
+      readOldestPending(this.redis, pendingKey, PRIORITY_CLASSES),
       // A scrape also runs one bounded reconcile step (at most one per interval over every
       // replica), so entries a crash left behind leave the gauge without a timer of their own.
       reconcilePendingPairs(this.redis, pendingKey)
         .catch(() => undefined)
         .then(() => readPendingPairs(this.redis, pendingKey, Object.keys(PRIORITY_CLASSES))),
     ]);
+    const now = Date.now();
     return {
       pendingPairsByPriority,
+      oldestPendingAgeSecondsByPriority: Object.fromEntries(Object.entries(oldest).map(([name, at]) => [name, Math.max(0, (now - at) / 1000)])),
       states: { waiting: states.waiting ?? 0, prioritized: states.prioritized ?? 0, active: states.active ?? 0, delayed: states.delayed ?? 0 },
       pendingByPriority: Object.fromEntries(Object.entries(PRIORITY_CLASSES).map(([name, priority]) => [name, byPriority[priority] ?? 0])),
     };

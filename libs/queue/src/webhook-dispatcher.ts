@@ -52,6 +52,10 @@ export interface WebhookDispatcherEvents {
   error: [error: Error];
   /** A delivery attempt failed (non-2xx, timeout, unreachable); BullMQ retries it with backoff. */
   'delivery-failed': [jobId: string, attemptsMade: number, error: Error];
+  /** A receiver answered 2xx. */
+  delivered: [jobId: string, attemptsMade: number];
+  /** The failed attempt was the last one: this outcome is never delivered (follows its `delivery-failed`). */
+  'delivery-given-up': [jobId: string, attemptsMade: number, error: Error];
 }
 
 /**
@@ -96,8 +100,11 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
     });
     this.worker.on('error', (error) => this.emit('error', error));
     this.worker.on('failed', (job, error) => {
-      if (job) this.emit('delivery-failed', job.data.jobId, job.attemptsMade, error);
+      if (!job) return;
+      this.emit('delivery-failed', job.data.jobId, job.attemptsMade, error);
+      if (job.attemptsMade >= (job.opts.attempts ?? 1)) this.emit('delivery-given-up', job.data.jobId, job.attemptsMade, error);
     });
+    this.worker.on('completed', (job) => this.emit('delivered', job.data.jobId, job.attemptsMade));
   }
 
   close(): Promise<void> {

@@ -44,6 +44,9 @@ interface Outcome {
   attemptsMade: number;
   /** The error of each failed attempt, as the dispatcher's 'delivery-failed' event gives it. */
   failures: Error[];
+  /** 'delivered' and 'delivery-given-up' events (what the worker's webhook counter counts). */
+  delivered: number;
+  givenUp: number;
 }
 
 /**
@@ -58,14 +61,18 @@ async function runWebhook(callbackUrl: string, options: Partial<WebhookDispatche
   const dispatcher = new WebhookDispatcher({ connection, prefix, secret, ...options });
   const consumer = new Worker<RerankJobData>(queueNameForModel('org/tiny'), async (job) => resultFor(job.data), { connection, prefix });
   const failures: Error[] = [];
+  let delivered = 0;
+  let givenUp = 0;
   dispatcher.on('delivery-failed', (_jobId, _attemptsMade, error) => failures.push(error));
+  dispatcher.on('delivered', () => delivered++);
+  dispatcher.on('delivery-given-up', () => givenUp++);
   dispatcher.on('error', (error) => failures.push(error));
   dispatcher.start();
   try {
     await queue.enqueue(jobData({ callbackUrl }));
     await until(async () => (await webhooks.getCompletedCount()) + (await webhooks.getFailedCount()) === 1, 20_000);
     const [webhook] = await webhooks.getJobs(['completed', 'failed']);
-    return { state: await webhook!.getState(), attemptsMade: webhook!.attemptsMade, failures };
+    return { state: await webhook!.getState(), attemptsMade: webhook!.attemptsMade, failures, delivered, givenUp };
   } finally {
     await Promise.all([consumer.close(), dispatcher.close(), queue.close(), webhooks.close()]);
     await deleteKeys(prefix);
@@ -87,7 +94,7 @@ describe('when a callback host resolves to a public address at submission and to
 
     const outcome = await runWebhook(callbackUrl, { lookup: rebinding });
 
-    expect(outcome).toMatchObject({ state: 'failed', attemptsMade: ATTEMPTS });
+    expect(outcome).toMatchObject({ state: 'failed', attemptsMade: ATTEMPTS, delivered: 0, givenUp: 1 });
     expect(outcome.failures).toHaveLength(ATTEMPTS);
     for (const failure of outcome.failures) {
       expect(failure).toBeInstanceOf(CallbackTargetError);
@@ -145,7 +152,7 @@ describe('when the allow-list names a loopback receiver', () => {
     ];
     for (const [callbackUrl, allowedHosts] of ways) {
       const outcome = await runWebhook(callbackUrl, { allowedHosts });
-      expect(outcome, callbackUrl).toMatchObject({ state: 'completed', attemptsMade: 1, failures: [] });
+      expect(outcome, callbackUrl).toMatchObject({ state: 'completed', attemptsMade: 1, failures: [], delivered: 1, givenUp: 0 });
     }
     expect(reached).toEqual(['/by-address', '/by-range', '/by-name']);
   });

@@ -20,6 +20,17 @@ export {
   type QueueDepthSource,
   type QueueState,
 } from './metrics/queue-depth.js';
+export { MAX_BATCH_PROGRESS_SERIES, OperationsMetrics } from './metrics/operations-metrics.js';
+export {
+  WEBHOOK_OUTCOMES,
+  type BatchProgress,
+  type BatchProgressSource,
+  type LoadedModel,
+  type LoadedModelSource,
+  type RedisProbe,
+  type WebhookOutcome,
+} from './metrics/operations-sources.js';
+export { containerMemoryLimitBytes } from './metrics/memory-limit.js';
 export { MetricsServer, type MetricsServerOptions } from './metrics/metrics-server.js';
 export { createLogger, LOG_LEVELS, type CreateLoggerOptions, type LogLevel } from './logging/create-logger.js';
 export type { DestinationStream, Logger } from 'pino';

@@ -24,6 +24,7 @@ import type { LineValidator } from '../batch-line-reader.js';
 import { fromValidation } from '../error-handler.js';
 import { errorResponses, traceCarrier } from '../route-deps.js';
 import type { RouteDeps } from '../route-deps.js';
+import { installBatchGauges } from '../batch-gauges.js';
 
 interface BatchParams {
   id: string;
@@ -36,7 +37,7 @@ const IDEMPOTENCY_HEADER = 'idempotency-key';
  * or by reference to an input URL; status, results in input order, cancel. Lines are validated
  * like `/v1/rerank` as the batch runs, and run at batch priority.
  */
-export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry, service }) => {
+export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry, service, metrics }) => {
   const store = openObjectStore(config.batchStoreUrl);
   const jsonLimits = jsonLimitsFor(config);
   let lineValidator: LineValidator | undefined;
@@ -62,6 +63,7 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
   });
   batches.on('warning', (message, error) => app.log.warn({ err: error }, 'batches: %s', message));
   batches.startDriving();
+  installBatchGauges(app, metrics, batches);
   registry.watchConnection('batches', (waitMs) => batches.ready(waitMs));
   app.addHook('onClose', async () => {
     await batches.close();

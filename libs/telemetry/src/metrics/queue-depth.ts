@@ -10,6 +10,10 @@ export interface QueueDepth {
   pendingByPriority: Record<string, number>;
   /** (query, document) pairs of the jobs not yet started per priority class; absent when the source does not count them. */
   pendingPairsByPriority?: Record<string, number>;
+  /** Seconds since the next job of each priority class was enqueued; a class with none waiting is absent. */
+  oldestPendingAgeSecondsByPriority?: Record<string, number>;
+  /** Workers with a live heartbeat for the model; absent when the source does not read them. */
+  liveWorkers?: number;
 }
 
 /** Reads the counts of every queue a process serves; called on each scrape. */

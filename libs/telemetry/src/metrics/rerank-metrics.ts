@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { fillRerankMetricsOptions } from './metrics-options.js';
 import type { RerankMetricsOptions } from './metrics-options.js';
+import { OperationsMetrics } from './operations-metrics.js';
 import { QUEUE_STATES } from './queue-depth.js';
 import type { PoolUtilizationSource, QueueDepth, QueueDepthSource } from './queue-depth.js';
 
@@ -69,6 +70,8 @@ export class RerankMetrics {
    * outage, stalled event loop); the job runs again elsewhere. Batch lines are recorded anyway.
    */
   readonly resultsDiscarded: Counter<'model'>;
+  /** Queue staleness, live workers, batch progress, Redis reachability, memory limit, model dtype, webhook outcomes. */
+  readonly operations: OperationsMetrics;
   /**
    * Re-ranking signals of every finished request of 2 or more documents, observed once where its
    * full result is in hand: the API for synchronous requests, the worker for async jobs and batch lines.
@@ -247,6 +250,7 @@ export class RerankMetrics {
         await sample();
       },
     });
+    this.operations = new OperationsMetrics({ registers, sampleQueues: sample, sampleTimeoutMs: this.sampleTimeoutMs });
     const pools = this.poolSources;
     this.poolUtilization = new Gauge({
       name: 'rerank_pool_utilization_ratio',
