@@ -72,6 +72,10 @@ interface DepthReading {
   addedSince: number;
 }
 
+async function depthOf(reading: DepthReading): Promise<number> {
+  return (await reading.depth) + reading.addedSince;
+}
+
 /** The rerank jobs of one model: enqueue, read, cancel, wait. Knows nothing of HTTP. */
 export class RerankQueue {
   readonly model: string;
@@ -90,6 +94,8 @@ export class RerankQueue {
   private readonly admission: JobAdmission;
   private closing?: Promise<void>;
   private admissionReading?: DepthReading;
+  /** The reading under way that will replace `admissionReading`. */
+  private nextAdmissionReading?: DepthReading;
 
   constructor(model: string, options: RerankQueueOptions) {
     this.model = model;
@@ -143,7 +149,7 @@ export class RerankQueue {
         throw error;
       }
     }
-    if (this.admissionReading) this.admissionReading.addedSince++;
+    for (const reading of [this.admissionReading, this.nextAdmissionReading]) if (reading) reading.addedSince++;
     return { jobId, created: true };
   }
 
@@ -208,20 +214,32 @@ export class RerankQueue {
 
   /**
    * `depth()` as the 429 check reads it: one reading reused for `admissionReadTtlMs`, plus the
-   * jobs this instance added since. Other replicas' adds show up at the next reading.
+   * jobs this instance added since. Other replicas' adds show up at the next reading. A request
+   * that finds the reading past its time but less than twice as old starts the next reading and
+   * is checked against the current one, so a steady stream of requests never waits the round
+   * trip of a reading (0.25-0.3 ms, a quarter of idle 1x20 requests at the bench's pace).
    */
   async admissionDepth(): Promise<number> {
     const now = Date.now();
-    if (!this.admissionReading || now - this.admissionReading.readAt >= this.options.admissionReadTtlMs) {
-      const reading: DepthReading = { depth: this.depth(), readAt: now, addedSince: 0 };
-      // A failed reading is not reused: the next request asks Redis again.
-      reading.depth.catch(() => {
-        if (this.admissionReading === reading) this.admissionReading = undefined;
-      });
+    const ttl = this.options.admissionReadTtlMs;
+    const current = this.admissionReading;
+    const age = current === undefined ? Infinity : now - current.readAt;
+    if (age < ttl) return depthOf(current!);
+    const next = (this.nextAdmissionReading ??= this.readAdmissionDepth(now));
+    return depthOf(age < 2 * ttl ? current! : next);
+  }
+
+  /** Starts a reading that replaces the current one once it arrives; a failed one is dropped, and the next request asks Redis again. */
+  private readAdmissionDepth(now: number): DepthReading {
+    const reading: DepthReading = { depth: this.depth(), readAt: now, addedSince: 0 };
+    const settled = () => {
+      if (this.nextAdmissionReading === reading) this.nextAdmissionReading = undefined;
+    };
+    reading.depth.then(() => {
+      settled();
       this.admissionReading = reading;
-    }
-    const reading = this.admissionReading;
-    return (await reading.depth) + reading.addedSince;
+    }, settled);
+    return reading;
   }
 
   /**

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { RerankQueue, queueNameForModel, toJobFailure } from '../src/index.js';
-import { connection, deleteKeys, jobData, resultFor, uniquePrefix } from './helpers/redis.js';
+import { connection, deleteKeys, jobData, resultFor, uniquePrefix, until } from './helpers/redis.js';
 
 const prefix = uniquePrefix();
 const queue = new RerankQueue('org/tiny', { connection, prefix });
@@ -102,5 +102,23 @@ describe('when admission reads the queue depth', () => {
     expect(await replica.admissionDepth()).toBe(2);
     await replica.enqueue(jobData());
     expect(await replica.admissionDepth()).toBe(3);
+  });
+
+  it('should answer from a reading past its time, but not twice as old, while the next one is read', async () => {
+    const own = uniquePrefix();
+    const ttlMs = 2000;
+    const api = new RerankQueue('org/tiny', { connection, prefix: own, admissionReadTtlMs: ttlMs });
+    const replica = new RerankQueue('org/tiny', { connection, prefix: own });
+    onTestFinished(async () => {
+      await Promise.all([api.close(), replica.close()]);
+      await deleteKeys(own);
+    });
+    expect(await api.admissionDepth()).toBe(0);
+    await replica.enqueue(jobData());
+    // Just past its time, and far from twice it: the window is the test's margin on a busy machine.
+    await new Promise((resolve) => setTimeout(resolve, ttlMs + 100));
+    // Past its time: this request is checked against the old reading, and starts the next one.
+    expect(await api.admissionDepth()).toBe(0);
+    await until(async () => (await api.admissionDepth()) === 1);
   });
 });
