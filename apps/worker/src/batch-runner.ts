@@ -20,6 +20,7 @@ export function tracedBatchRunner(model: string, pool: InferencePool): BatchRunn
         links: plan.traceLinks.map((context) => ({ context })),
         attributes: {
           'rerank.model': model,
+          'rerank.batch.priority': plan.priority,
           'rerank.batch.rows': plan.rows,
           'rerank.batch.jobs': plan.submissions,
           'rerank.batch.real_tokens': plan.realTokens,

@@ -124,9 +124,16 @@ export class JobScorer {
       const data = parseRerankJobData(job.data);
       span.setAttributes({ 'rerank.documents': data.documents.length, 'rerank.priority': data.priority });
       if (data.batch) span.setAttributes({ 'rerank.offline_batch.id': data.batch.id, 'rerank.offline_batch.line_index': data.batch.index });
-      this.observers.metrics.queueWait.observe({ model, priority: data.priority }, queueMs / 1000);
+      // By priority class, as queue depth is: batch lines wait behind async batch jobs.
+      this.observers.metrics.queueWait.observe({ model, priority: data.batch ? 'batch_line' : data.priority }, queueMs / 1000);
       checkDeadline(data, job.id);
+      // Tokenization queues on the same threads as inference: either can wait behind batch work.
+      const interactive = data.priority === 'interactive';
+      const behindAtTokenize = interactive && this.batcher.behindBatchWork;
       const encoded = await this.tokenize(data);
+      if (behindAtTokenize || (interactive && this.batcher.behindBatchWork)) {
+        this.observers.metrics.interactiveRowsBehindBatch.inc({ model }, encoded.count);
+      }
       const inputTokens = tokenCount(encoded);
       span.setAttribute('rerank.tokens', inputTokens);
       const jobLink = recordingSpanContext();

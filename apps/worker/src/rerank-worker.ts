@@ -9,6 +9,7 @@ import { InferencePool } from '@rerank-pool/model-runtime';
 import { CANCEL_REQUESTED, CancelRequestListener, closeRedis, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
+import { InteractiveReserve } from './interactive-reserve.js';
 import { JobScorer } from './job-scorer.js';
 import { LostResults } from './lost-results.js';
 import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
@@ -52,6 +53,7 @@ interface ServedModel {
   batcher: DynamicBatcher;
   scorer: JobScorer;
   consumer: Worker<RerankJobData, RerankJobResult | BatchLineReceipt>;
+  reserve: InteractiveReserve;
   /** The Hub commit the files come from, when known (TEI's `model_sha`). */
   revision?: string;
 }
@@ -118,6 +120,8 @@ export class RerankWorker {
     // The worker that finishes a batch line records its result in the batch, once (libs/batches).
     const settler = new BatchLineSettler(redis, config.queuePrefix);
     const served: ServedModel[] = [];
+    // Opened before their consumer is served: a failed start closes them too.
+    const reserves: InteractiveReserve[] = [];
     // Stops a running job whose synchronous client went away (RerankQueue.abandon): the job's
     // signal aborts with CANCEL_REQUESTED, which the scorer tells from a shutdown's hand-back.
     const cancels = new CancelRequestListener(connection, config.queuePrefix);
@@ -146,10 +150,21 @@ export class RerankWorker {
           maxInflight: pool.options.threads * 2,
           parallelism: pool.options.threads,
           numLabels: pool.model.numLabels,
+          threadTasks: () => pool.activeTasks,
         });
         batcher.on('batch', (stats) => metrics.observeBatch(resolved.id, stats));
         const scorer = new JobScorer(pool, batcher, { metrics, logger });
         const lost = new LostResults();
+        const reserve = new InteractiveReserve({
+          queueName: queueNameForModel(resolved.id),
+          prefix: config.queuePrefix,
+          connection,
+          redis,
+          concurrency: config.workerConcurrency,
+          cancelJob: (jobId, reason) => consumer.cancelJob(jobId, reason),
+          onYield: () => metrics.batchLinesYielded.inc({ model: resolved.id }),
+        });
+        reserves.push(reserve);
         const consumer = new Worker<RerankJobData, RerankJobResult | BatchLineReceipt>(
           queueNameForModel(resolved.id),
           settler.wrap(async (job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => {
@@ -166,7 +181,7 @@ export class RerankWorker {
                 logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
               );
             }
-            const result = await scorer.process(job, token, signal);
+            const result = await reserve.track(job.id!, job.data?.batch !== undefined, () => scorer.process(job, token, signal));
             lost.returnedResult(job.id!);
             return result;
           }),
@@ -199,7 +214,7 @@ export class RerankWorker {
           metrics.jobsStalled.inc({ model: resolved.id });
           logger.warn('job stalled: its worker stopped renewing the lock', { model: resolved.id, jobId });
         });
-        served.push({ id: resolved.id, pool, batcher, scorer, consumer, revision: hubRevision(resolved.source, resolved.dir) });
+        served.push({ id: resolved.id, pool, batcher, scorer, consumer, reserve, revision: hubRevision(resolved.source, resolved.dir) });
         logger.info('serving model', {
           model: resolved.id,
           dir: resolved.dir,
@@ -210,6 +225,7 @@ export class RerankWorker {
       }
     } catch (error) {
       await Promise.allSettled(served.map(async (m) => { await m.consumer.close(); await m.pool.close(); }));
+      await Promise.allSettled(reserves.map((reserve) => reserve.close()));
       await cancels.close();
       redis.disconnect();
       throw error;
@@ -324,7 +340,7 @@ export class RerankWorker {
       await goodbyes;
       // An undelivered webhook keeps its lock until it expires and is then delivered by another worker.
       const dispatcherClosed = this.dispatcher && within(this.dispatcher.close(), CLOSE_STEP_TIMEOUT_MS);
-      await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), dispatcherClosed, this.cancels.close()]);
+      await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), ...this.models.map((m) => m.reserve.close()), dispatcherClosed, this.cancels.close()]);
       await closeRedis(this.redis);
       this.removeMetricSources();
       await this.metricsServer?.close();

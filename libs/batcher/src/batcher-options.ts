@@ -39,6 +39,13 @@ export interface DynamicBatcherOptions {
    * is what matters then. Default 1.
    */
   parallelism?: number;
+  /**
+   * Tasks running or waiting on the runner's threads now, this batcher's batches included (an
+   * InferencePool's `activeTasks`): tokenization shares the threads. Batch-priority batches only
+   * go to threads nothing else holds or waits for, so interactive work never queues behind more
+   * than the batches already running. Default: this batcher's own batches in flight.
+   */
+  threadTasks?: () => number;
 }
 
 export type ResolvedBatcherOptions = Required<DynamicBatcherOptions>;
@@ -49,6 +56,7 @@ export const BATCHER_DEFAULTS: ResolvedBatcherOptions = {
   maxInflight: 4,
   numLabels: 1,
   parallelism: 1,
+  threadTasks: () => 0,
 };
 
 export function resolveBatcherOptions(options: DynamicBatcherOptions): ResolvedBatcherOptions {
@@ -60,6 +68,9 @@ export function resolveBatcherOptions(options: DynamicBatcherOptions): ResolvedB
   }
   if (!Number.isFinite(resolved.maxWaitMs) || resolved.maxWaitMs < 0) {
     throw new BatcherError('BATCHER_INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${resolved.maxWaitMs}`);
+  }
+  if (typeof resolved.threadTasks !== 'function') {
+    throw new BatcherError('BATCHER_INVALID_OPTION', `threadTasks must be a function, got ${typeof resolved.threadTasks}`);
   }
   if (!(resolved.minPaddingEfficiency >= 0 && resolved.minPaddingEfficiency <= 1)) {
     throw new BatcherError('BATCHER_INVALID_OPTION', `minPaddingEfficiency must be between 0 and 1, got ${resolved.minPaddingEfficiency}`);

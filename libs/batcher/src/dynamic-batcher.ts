@@ -5,6 +5,8 @@ import { BatcherError, resolveBatcherOptions, type DynamicBatcherOptions, type R
 
 /** What a runner is told about the batch it runs, for its trace span and metrics. */
 export interface BatchPlan {
+  /** The priority of the batch's rows (a batch holds one priority). */
+  priority: Priority;
   rows: number;
   /** Distinct submissions that have rows in this batch. */
   submissions: number;
@@ -42,6 +44,8 @@ export interface BatchStats {
   paddedTokens: number;
   paddingEfficiency: number;
   durationMs: number;
+  /** The priority of the batch's rows (a batch holds one priority). */
+  priority: Priority;
 }
 
 export interface BatcherEvents {
@@ -70,6 +74,7 @@ interface PendingRow {
 }
 
 interface CandidateBatch {
+  priority: Priority;
   rows: PendingRow[];
   full: boolean;
   oldestArrival: number;
@@ -85,6 +90,12 @@ interface CandidateBatch {
  * waited maxWaitMs. The rest keep waiting and merge with rows that arrive meanwhile. A
  * dispatch is tried when a slot frees up, when a full batch worth of tokens is waiting, and
  * when the oldest waiting row's time is up.
+ *
+ * Interactive rows are planned first, and batch-priority batches never wait on the runner: they
+ * are only handed to threads nothing else holds or waits for (`threadTasks`). A batch queued on
+ * the pool cannot be taken back, so every one queued there would add a whole batch to the wait
+ * of the next interactive request; kept here instead, they leave an interactive batch at most
+ * the batches already running ahead of it.
  */
 export class DynamicBatcher extends EventEmitter<BatcherEvents> {
   readonly options: ResolvedBatcherOptions;
@@ -92,6 +103,8 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
   private pending: PendingRow[] = [];
   private pendingTokens = 0;
   private inflight = 0;
+  /** Batch-priority batches among `inflight`. */
+  private batchPriorityInflight = 0;
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -137,6 +150,14 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     });
   }
 
+  /**
+   * Whether a task handed to the runner's threads now would wait for a batch-priority batch:
+   * every thread is taken and one of them runs batch work.
+   */
+  get behindBatchWork(): boolean {
+    return this.batchPriorityInflight > 0 && Math.max(this.inflight, this.options.threadTasks()) >= this.options.parallelism;
+  }
+
   /** Rows waiting to be batched. */
   get waitingRows(): number {
     return this.pending.length;
@@ -177,19 +198,37 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     // A batch goes now if it is full, or its oldest row has waited its time; a partial batch
     // otherwise keeps waiting, since rows arriving meanwhile make it both fuller and tighter.
     const now = performance.now();
-    const ready = this.planByPriority().filter(
-      (batch) => batch.full || this.closed || now - batch.oldestArrival >= this.options.maxWaitMs,
+    const planned = this.planByPriority();
+    // While batch rows wait, a partial interactive batch gains nothing by waiting for more rows:
+    // the thread it would wait for goes to batch work meanwhile.
+    const batchWaiting = planned.some((batch) => batch.priority === 'batch');
+    const ready = planned.filter(
+      (batch) =>
+        batch.full || this.closed || now - batch.oldestArrival >= this.options.maxWaitMs || (batch.priority === 'interactive' && batchWaiting),
     );
-    const taken = splitForIdleThreads(ready.slice(0, free), this.options.parallelism - this.inflight);
+    const idle = Math.max(0, this.options.parallelism - Math.max(this.inflight, this.options.threadTasks()));
+    let threadsLeft = idle;
+    const chosen: CandidateBatch[] = [];
+    for (const batch of ready) {
+      if (chosen.length >= free || (batch.priority === 'batch' && threadsLeft <= 0)) break;
+      threadsLeft--;
+      chosen.push(batch);
+    }
+    const taken = splitForIdleThreads(chosen, idle);
     const takenRows = new Set(taken.flatMap((batch) => batch.rows));
     this.pending = this.pending.filter((row) => !takenRows.has(row));
     for (const row of takenRows) this.pendingTokens -= row.length;
-    for (const batch of taken) void this.run(batch.rows);
+    for (const batch of taken) void this.run(batch);
     if (this.pending.length > 0 && this.inflight < this.options.maxInflight) {
       // Rows are appended in arrival order and filtering keeps it: the first waited longest.
       const oldest = this.pending[0]!.arrivedAt;
-      this.timer = setTimeout(() => this.flush(), Math.max(0, oldest + this.options.maxWaitMs - now));
-      this.timer.unref();
+      const due = oldest + this.options.maxWaitMs - now;
+      // Overdue rows wait for a thread: a batch of ours that finishes dispatches again, but
+      // threads held by other tasks (tokenization) tell nobody when they free up, so look again.
+      if (due > 0 || this.inflight === 0) {
+        this.timer = setTimeout(() => this.flush(), due > 0 ? due : Math.max(1, this.options.maxWaitMs));
+        this.timer.unref();
+      }
     }
   }
 
@@ -208,6 +247,7 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
       ).map((batch, i, all) => {
         const batchRows = batch.rows.map((index) => rows[index]!);
         return {
+          priority,
           rows: batchRows,
           // The planner closed every batch but the last because the next row did not fit.
           full: i < all.length - 1 || batchRows.length >= this.options.maxBatchRows,
@@ -220,13 +260,17 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     return out;
   }
 
-  private async run(batch: PendingRow[]): Promise<void> {
+  private async run(candidate: CandidateBatch): Promise<void> {
+    const batch = candidate.rows;
+    const batchPriority = candidate.priority === 'batch';
     this.inflight++;
+    if (batchPriority) this.batchPriorityInflight++;
     const started = performance.now();
     const realTokens = batch.reduce((sum, row) => sum + row.length, 0);
     const paddedTokens = batch.length * Math.max(...batch.map((row) => row.length));
     const submissions = [...new Set(batch.map((row) => row.submission))];
     const plan: BatchPlan = {
+      priority: candidate.priority,
       rows: batch.length,
       submissions: submissions.length,
       realTokens,
@@ -251,11 +295,13 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
         paddedTokens,
         paddingEfficiency: realTokens / paddedTokens,
         durationMs: performance.now() - started,
+        priority: candidate.priority,
       });
     } catch (error) {
       for (const row of batch) this.settle(row.submission, error);
     } finally {
       this.inflight--;
+      if (batchPriority) this.batchPriorityInflight--;
       if (this.pending.length > 0) this.flush();
       else this.notifyIdle();
     }

@@ -4,3 +4,4 @@ export { driveHttpLoad, type HttpLoadOptions, type HttpLoadResult } from './http
 export { median, percentile } from './percentiles.js';
 export { driveBatch, type BatchLoadOptions, type BatchLoadResult } from './batch-load.js';
 export { rankAgreement, spearman, topKOverlap, averageRanks, topK, type RankAgreement } from './rank-agreement.js';
+export { driveMixedLoad, type MixedLoadOptions, type MixedLoadResult } from './mixed-load.js';

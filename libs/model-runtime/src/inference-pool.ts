@@ -41,6 +41,7 @@ export class InferencePool {
   readonly options: ResolvedPoolOptions;
   private readonly piscina: Piscina;
   private closing: Promise<void> | undefined;
+  private tasks = 0;
 
   private constructor(model: ModelInfo, options: ResolvedPoolOptions, piscina: Piscina, description: ThreadDescription) {
     this.model = model;
@@ -95,7 +96,7 @@ export class InferencePool {
     const parts: Promise<ArrayBuffer>[] = [];
     for (let start = 0; start < documents.length || start === 0; start += chunk) {
       const task: PoolTask = { kind: 'encode', query, documents: documents.slice(start, start + chunk), options };
-      parts.push(runTask<ArrayBuffer>(this.piscina, task));
+      parts.push(this.counted(runTask<ArrayBuffer>(this.piscina, task)));
       if (documents.length === 0) break;
     }
     const packed = (await Promise.all(parts)).map(view);
@@ -109,7 +110,7 @@ export class InferencePool {
   async infer(rows: PackedPairs): Promise<Float32Array> {
     this.assertOpen();
     const task: PoolTask = { kind: 'infer', rows: rows.buffer };
-    return new Float32Array(await runTask<ArrayBuffer>(this.piscina, task, [rows.buffer]));
+    return new Float32Array(await this.counted(runTask<ArrayBuffer>(this.piscina, task, [rows.buffer])));
   }
 
   /** Scores one query against its documents: encode, length-sorted batches, map back (a chunked document scores as its best chunk). */
@@ -138,6 +139,14 @@ export class InferencePool {
     };
   }
 
+  /**
+   * Tasks (tokenization and inference) running or queued on the threads now: what a scheduler
+   * needs to know whether a task it hands over would start at once.
+   */
+  get activeTasks(): number {
+    return this.tasks;
+  }
+
   /** Fraction of the pool's capacity in use since it started, as Piscina measures it. */
   get utilization(): number {
     return this.piscina.utilization;
@@ -154,6 +163,16 @@ export class InferencePool {
       }
     })();
     return this.closing;
+  }
+
+  /** Counts the task until it settles: counted down before its caller sees the result. */
+  private async counted<T>(task: Promise<T>): Promise<T> {
+    this.tasks++;
+    try {
+      return await task;
+    } finally {
+      this.tasks--;
+    }
   }
 
   private assertOpen(): void {

@@ -17,6 +17,8 @@ const SERIES = [
   'rerank_errors_total',
   'rerank_jobs_stalled_total',
   'rerank_results_discarded_total',
+  'rerank_interactive_rows_behind_batch_total',
+  'rerank_batch_lines_yielded_total',
   'rerank_pool_utilization_ratio',
   'process_cpu_seconds_total',
   'nodejs_eventloop_lag_seconds',

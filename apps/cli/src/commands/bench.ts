@@ -7,6 +7,7 @@ import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
 import type { SynthPresetName } from '@rerank-pool/model-synth';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
 import { int8Lines, int8Report, measureInt8, type Int8Report } from '../bench-int8.js';
+import { formatMixed, measureMixed, type MixedReport } from '../bench-mixed.js';
 import { round } from '../bench-rounding.js';
 import { startBenchService } from '../bench-service.js';
 import { UsageError } from '../cli-error.js';
@@ -14,7 +15,7 @@ import { ensureRedis } from '../local-redis.js';
 import { Progress } from '../progress.js';
 import { ensureSyntheticModel } from '../synthetic-model.js';
 
-export const usage = 'bench [--preset tinybert-l2|minilm-l6] [--queries N] [--docs N] [--concurrency N] [--rounds N] [--json]';
+export const usage = 'bench [--preset tinybert-l2|minilm-l6] [--queries N] [--docs N] [--concurrency N] [--rounds N] [--mixed on|off|only] [--json]';
 
 const PRESETS: readonly SynthPresetName[] = ['tinybert-l2', 'minilm-l6'];
 // Sized so each measured phase takes roughly 15-30 s on 2 cores.
@@ -52,6 +53,8 @@ export interface BenchReport {
   rounds: { limit_pairs_per_s: number[]; pipeline_pairs_per_s: number[]; batch_pairs_per_s: number[] };
   /** The fp32 model against its int8 variant through the pipeline: speed and ranking agreement. */
   int8: Int8Report;
+  /** 1x20 sync latency idle and during a saturating offline batch, and what it costs the batch (absent with --mixed off). */
+  mixed?: MixedReport;
 }
 
 /** Progress lines go to stderr, so that with --json stdout carries only the report. */
@@ -95,6 +98,7 @@ export async function bench(argv: string[]): Promise<number> {
     docs: { type: 'string', value: 'N', description: `Documents per query (default: ${DEFAULT_DOCS})` },
     concurrency: { type: 'string', value: 'N', description: 'Requests in flight against the pipeline (default: 32)' },
     rounds: { type: 'string', value: 'N', description: `Measured rounds, each reported as its median (default: ${DEFAULT_ROUNDS})` },
+    mixed: { type: 'string', default: 'on', value: 'on|off|only', description: 'The mixed section (online latency during an offline batch): run it, skip it, or run nothing else' },
     json: { type: 'boolean', default: false, description: 'Print the report as JSON on stdout' },
   });
   const preset = values.preset as SynthPresetName;
@@ -104,12 +108,19 @@ export async function bench(argv: string[]): Promise<number> {
   const concurrency = positiveIntegerArg('bench', 'concurrency', values.concurrency) ?? 32;
   const rounds = positiveIntegerArg('bench', 'rounds', values.rounds) ?? DEFAULT_ROUNDS;
   const json = values.json;
+  const mixedMode = values.mixed;
+  if (!['on', 'off', 'only'].includes(mixedMode)) throw new UsageError(`bench: --mixed must be one of on, off, only, got "${mixedMode}"`);
 
   const modelDir = resolve('.rerank-pool', 'bench', preset);
   await ensureSyntheticModel(preset, modelDir);
   const workload = generateWorkload({ queries, docs, seed: 1 });
   const pairs = countPairs(workload);
   log(`bench: ${preset}, ${queries} queries x ${docs} documents = ${pairs} pairs, ${availableParallelism()} cores`);
+  if (mixedMode === 'only') {
+    const mixed = await measureMixed(workload, modelDir, { concurrency, rounds, log });
+    process.stdout.write(json ? `${JSON.stringify({ preset, pairs, mixed })}\n` : `${[`preset                 ${preset} (${pairs} pairs)`, ...formatMixed(mixed), ''].join('\n')}`);
+    return 0;
+  }
 
   const sweep = await sweepLimitLayouts(workload, modelDir);
   const naive = await runBareLoop(workload, { modelDir, order: 'arrival', sessions: 1, intraOpThreads: availableParallelism(), ...BATCH });
@@ -120,6 +131,7 @@ export async function bench(argv: string[]): Promise<number> {
   const throughput = median(pipeline.pipelineRounds);
   const batchThroughput = median(pipeline.batchRounds);
   const int8 = await measureInt8(workload, modelDir, { concurrency, rounds, log });
+  const mixed = mixedMode === 'on' ? await measureMixed(workload, modelDir, { concurrency, rounds, log }) : undefined;
   const report: BenchReport = {
     preset,
     pairs,
@@ -139,6 +151,7 @@ export async function bench(argv: string[]): Promise<number> {
       batch_pairs_per_s: pipeline.batchRounds.map((v) => round(v)),
     },
     int8: int8Report(int8),
+    ...(mixed && { mixed }),
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -156,6 +169,7 @@ export async function bench(argv: string[]): Promise<number> {
         `batch (/v1/batches)    ${report.batch_pairs_per_s} pairs/s (median of ${rounds} rounds)`,
         `ratio batch/pipeline   ${report.batch_ratio}`,
         ...int8Lines(report.int8, rounds),
+        ...(report.mixed ? formatMixed(report.mixed) : []),
         '',
       ].join('\n'),
     );

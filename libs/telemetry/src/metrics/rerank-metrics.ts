@@ -50,8 +50,12 @@ export class RerankMetrics {
   readonly registry: Registry;
   /** API: wall time of each HTTP request by route pattern (never the raw URL) and status. */
   readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>;
-  /** Worker: enqueue to start of processing, per job. */
+  /** Worker: enqueue to start of processing, per job, by priority class (interactive, batch, batch_line). */
   readonly queueWait: Histogram<'model' | 'priority'>;
+  /** Worker: interactive rows whose tokenization or inference waited for a thread running a batch-priority batch. */
+  readonly interactiveRowsBehindBatch: Counter<'model'>;
+  /** Worker: batch lines handed back to the queue so an interactive job could have their slot. */
+  readonly batchLinesYielded: Counter<'model'>;
   /** Worker: one inference batch on a pool thread. */
   readonly inferenceDuration: Histogram<'model'>;
   readonly batchRows: Histogram<'model'>;
@@ -144,6 +148,18 @@ export class RerankMetrics {
       help: 'Real tokens / computed tokens of each inference batch',
       labelNames: ['model'],
       buckets: RATIO,
+      registers,
+    });
+    this.interactiveRowsBehindBatch = new Counter({
+      name: 'rerank_interactive_rows_behind_batch_total',
+      help: 'Interactive pairs whose tokenization or inference waited for a pool thread running a batch-priority batch',
+      labelNames: ['model'],
+      registers,
+    });
+    this.batchLinesYielded = new Counter({
+      name: 'rerank_batch_lines_yielded_total',
+      help: 'Batch lines handed back to the queue (no attempt spent) to free a worker slot for an interactive job',
+      labelNames: ['model'],
       registers,
     });
     this.pairs = new Counter({ name: 'rerank_pairs_total', help: '(query, document) pairs scored', labelNames: ['model'], registers });

@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamicBatcher, type BatchPlan, type Priority } from '@rerank-pool/batcher';
+import { InferencePool, relevanceScore, type PackedPairs } from '@rerank-pool/model-runtime';
+import { createRng, synthesizeModel, syntheticText } from '@rerank-pool/model-synth';
+
+/**
+ * Issue 14 in the batcher, on a real one-thread pool: batch-priority batches never wait on the
+ * pool (each waiting one would be a whole batch more for the next interactive request to wait
+ * behind), and interactive rows go to the pool before the batch rows already waiting.
+ */
+describe('when interactive rows arrive while batch rows saturate the pool', () => {
+  let root: string;
+  let pool: InferencePool;
+  const rng = createRng(14);
+  const lines = Array.from({ length: 12 }, (_, j) => ({
+    query: `line ${j} ${syntheticText(rng, 4)}`,
+    documents: Array.from({ length: 40 }, () => syntheticText(rng, 5 + Math.floor(rng() * 40))),
+  }));
+  const probe = { query: 'probe query', documents: Array.from({ length: 20 }, () => syntheticText(rng, 5 + Math.floor(rng() * 30))) };
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rp-batcher-priority-'));
+    await synthesizeModel({ preset: 'tiny', outDir: join(root, 'tiny'), seed: 5 });
+    pool = await InferencePool.open({ modelDir: join(root, 'tiny'), threads: 1 });
+  });
+
+  afterAll(async () => {
+    await pool?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('should run the interactive rows next, never queue batch work on the pool, and score every row as alone', async () => {
+    const dispatched: Priority[] = [];
+    let batchRunning = 0;
+    let mostBatchRunning = 0;
+    let probeSubmittedAfter = -1;
+    let probeDone: Promise<Float32Array> | undefined;
+    const probeEncoded = await pool.encode(probe.query, probe.documents);
+    const runner = async (rows: PackedPairs, plan: BatchPlan): Promise<Float32Array> => {
+      dispatched.push(plan.priority);
+      if (plan.priority === 'interactive') return pool.infer(rows);
+      batchRunning++;
+      mostBatchRunning = Math.max(mostBatchRunning, batchRunning);
+      if (probeDone === undefined && dispatched.length === 2) {
+        // Two batch batches in: the interactive request arrives, out of this dispatch.
+        setImmediate(() => {
+          probeSubmittedAfter = dispatched.length;
+          probeDone = batcher.submit(probeEncoded, { priority: 'interactive' });
+        });
+      }
+      try {
+        return await pool.infer(rows);
+      } finally {
+        batchRunning--;
+      }
+    };
+    const batcher = new DynamicBatcher(runner, { maxBatchTokens: 512, maxWaitMs: 5, maxInflight: 4, parallelism: 1, threadTasks: () => pool.activeTasks });
+    const encoded = await Promise.all(lines.map((line) => pool.encode(line.query, line.documents)));
+    const lineLogits = await Promise.all(encoded.map((packed) => batcher.submit(packed, { priority: 'batch' })));
+    const probeLogits = await probeDone!;
+
+    // Batch rows were still waiting when the probe came (most batches came after it), yet the
+    // probe's rows were the very next to go.
+    expect(probeSubmittedAfter).toBeGreaterThan(0);
+    expect(dispatched.length - probeSubmittedAfter).toBeGreaterThan(3);
+    expect(dispatched[probeSubmittedAfter]).toBe('interactive');
+    expect(dispatched.filter((priority) => priority === 'interactive').length).toBeGreaterThanOrEqual(1);
+    // One thread: never a second batch-priority batch handed over while one runs.
+    expect(mostBatchRunning).toBe(1);
+
+    // Batched with others or alone, every pair scores the same.
+    const alone = await pool.score(probe.query, probe.documents);
+    probe.documents.forEach((_, i) => expect(Math.abs(relevanceScore(probeLogits, 1, i) - alone.scores[i]!)).toBeLessThanOrEqual(1e-4));
+    for (const [j, line] of lines.entries()) {
+      const expected = (await pool.score(line.query, line.documents)).scores;
+      line.documents.forEach((_, i) => expect(Math.abs(relevanceScore(lineLogits[j]!, 1, i) - expected[i]!)).toBeLessThanOrEqual(1e-4));
+    }
+  });
+
+  it('should tell when a task handed to the threads now would wait behind batch work', async () => {
+    const seen: boolean[] = [];
+    const batcher: DynamicBatcher = new DynamicBatcher(
+      async (rows, plan) => {
+        const running = pool.infer(rows);
+        seen.push(plan.priority === 'batch' && batcher.behindBatchWork);
+        return running;
+      },
+      { maxBatchTokens: 512, maxWaitMs: 0, parallelism: 1, threadTasks: () => pool.activeTasks },
+    );
+    expect(batcher.behindBatchWork).toBe(false);
+    const encoded = await pool.encode(lines[0]!.query, lines[0]!.documents);
+    await batcher.submit(encoded, { priority: 'batch' });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every(Boolean)).toBe(true);
+    expect(batcher.behindBatchWork).toBe(false);
+  });
+});
