@@ -5,12 +5,19 @@ import type { DynamicBatcher } from '@rerank-pool/batcher';
 import { encodeJobFailure, Errors, isRerankPoolError, parseRerankJobData, rerankSignals, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
 import { documentScores, InferencePool, ModelRuntimeError, type PackedPairs } from '@rerank-pool/model-runtime';
 import { checkDeadline, isCancelRequest, toJobFailure } from '@rerank-pool/queue';
+import { mergeCachedResult, pairsOfResult, type ScoreCache } from '@rerank-pool/score-cache';
 import { extractTraceContext, recordingSpanContext, withSpan } from '@rerank-pool/telemetry';
 import type { RerankMetrics } from '@rerank-pool/telemetry';
 import type { WorkerLogger } from './worker-options.js';
 
 // Each progress write is a Redis round trip; a few per second is plenty for a progress bar.
 const PROGRESS_INTERVAL_MS = 250;
+
+/** The pair-score cache as a worker uses it: the store and the identity of the model it serves. */
+export interface JobScoreCache {
+  store: ScoreCache;
+  identity: string;
+}
 
 export interface JobScorerObservers {
   metrics: RerankMetrics;
@@ -45,6 +52,7 @@ export class JobScorer {
     private readonly pool: InferencePool,
     private readonly batcher: DynamicBatcher,
     private readonly observers: JobScorerObservers,
+    private readonly cache?: JobScoreCache,
   ) {}
 
   /**
@@ -127,46 +135,7 @@ export class JobScorer {
       // By priority class, as queue depth is: batch lines wait behind async batch jobs.
       this.observers.metrics.queueWait.observe({ model, priority: data.batch ? 'batch_line' : data.priority }, queueMs / 1000);
       checkDeadline(data, job.id);
-      // Tokenization queues on the same threads as inference: either can wait behind batch work.
-      const interactive = data.priority === 'interactive';
-      const behindAtTokenize = interactive && this.batcher.behindBatchWork;
-      const encoded = await this.tokenize(data);
-      if (behindAtTokenize || (interactive && this.batcher.behindBatchWork)) {
-        this.observers.metrics.interactiveRowsBehindBatch.inc({ model }, encoded.count);
-      }
-      const inputTokens = tokenCount(encoded);
-      span.setAttribute('rerank.tokens', inputTokens);
-      const jobLink = recordingSpanContext();
-      // The first write waits an interval too: a job that finishes sooner needs no progress at all.
-      let lastProgress = Date.now();
-      const logits = await withSpan('rerank.inference', { attributes: { 'rerank.pairs': encoded.count, 'rerank.tokens': inputTokens } }, () =>
-        this.batcher.submit(encoded, {
-          priority: data.priority,
-          signal,
-          traceLink: jobLink,
-          onProgress: (done, total) => {
-            if (!data.reportProgress) return;
-            const now = Date.now();
-            // Completion itself reads as progress 1; writing it too would cost every job a round trip.
-            if (done === total || now - lastProgress < PROGRESS_INTERVAL_MS) return;
-            lastProgress = now;
-            void job.updateProgress(done / total).catch(() => undefined);
-          },
-        }),
-      );
-      // A chunked document's rows are consecutive; it scores as its best chunk. Every row was
-      // computed, so inputTokens (what a job bills) counts every chunk.
-      const perDocument = documentScores(encoded, logits, this.pool.model.numLabels);
-      return {
-        v: 1,
-        model: data.model,
-        scores: perDocument.scores,
-        logits: perDocument.logits,
-        inputTokens,
-        timings: { queueMs, inferenceMs: Date.now() - started },
-        truncated: documentTruncation(encoded),
-        ...(data.options.maxChunksPerDoc === undefined ? {} : { chunks: perDocument.chunks }),
-      };
+      return await this.scoreCached(data, started, queueMs, (computing) => this.compute(job, computing, span, started, queueMs, signal));
     } catch (error) {
       // A job handed back on shutdown or cancelled did not fail: `process` settles it, nothing to count.
       if (signal?.aborted) throw error;
@@ -177,6 +146,90 @@ export class JobScorer {
       this.observers.logger.warn('job failed', { model, jobId: job.id, attempt: job.attemptsMade + 1, code, err: (failure as Error).message });
       throw failure;
     }
+  }
+
+  /** Tokenizes and scores `data`'s documents through the shared batcher. */
+  private async compute(
+    job: Job<RerankJobData>,
+    data: RerankJobData,
+    span: Span,
+    started: number,
+    queueMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ result: RerankJobResult; documentTokens: number[] }> {
+    // Tokenization queues on the same threads as inference: either can wait behind batch work.
+    const interactive = data.priority === 'interactive';
+    const behindAtTokenize = interactive && this.batcher.behindBatchWork;
+    const encoded = await this.tokenize(data);
+    if (behindAtTokenize || (interactive && this.batcher.behindBatchWork)) {
+      this.observers.metrics.interactiveRowsBehindBatch.inc({ model: this.pool.model.id }, encoded.count);
+    }
+    const inputTokens = tokenCount(encoded);
+    span.setAttribute('rerank.tokens', inputTokens);
+    const jobLink = recordingSpanContext();
+    // The first write waits an interval too: a job that finishes sooner needs no progress at all.
+    let lastProgress = Date.now();
+    const logits = await withSpan('rerank.inference', { attributes: { 'rerank.pairs': encoded.count, 'rerank.tokens': inputTokens } }, () =>
+      this.batcher.submit(encoded, {
+        priority: data.priority,
+        signal,
+        traceLink: jobLink,
+        onProgress: (done, total) => {
+          if (!data.reportProgress) return;
+          const now = Date.now();
+          // Completion itself reads as progress 1; writing it too would cost every job a round trip.
+          if (done === total || now - lastProgress < PROGRESS_INTERVAL_MS) return;
+          lastProgress = now;
+          void job.updateProgress(done / total).catch(() => undefined);
+        },
+      }),
+    );
+    // A chunked document's rows are consecutive; it scores as its best chunk. Every row was
+    // computed, so inputTokens (what a job bills) counts every chunk.
+    const perDocument = documentScores(encoded, logits, this.pool.model.numLabels);
+    const result: RerankJobResult = {
+      v: 1,
+      model: data.model,
+      scores: perDocument.scores,
+      logits: perDocument.logits,
+      inputTokens,
+      timings: { queueMs, inferenceMs: Date.now() - started },
+      truncated: documentTruncation(encoded),
+      ...(data.options.maxChunksPerDoc === undefined ? {} : { chunks: perDocument.chunks }),
+    };
+    return { result, documentTokens: documentTokens(encoded) };
+  }
+
+  /**
+   * `compute` with the pair-score cache around it: pairs found there are not computed, and what
+   * is computed is stored. A job the API already looked up (`scoreCache: 'store'`) is only
+   * stored; one that asked for no cache (`off`) is left alone. A job with `truncate: false` is
+   * computed whole unless every pair is cached, so an over-long document is named by its index.
+   */
+  private async scoreCached(
+    data: RerankJobData,
+    started: number,
+    queueMs: number,
+    compute: (data: RerankJobData) => Promise<{ result: RerankJobResult; documentTokens: number[] }>,
+  ): Promise<RerankJobResult> {
+    const cache = this.cache;
+    if (!cache || data.scoreCache === 'off') return (await compute(data)).result;
+    const chunked = data.options.maxChunksPerDoc !== undefined;
+    const cached = data.scoreCache === 'store' ? undefined : await cache.store.lookup(cache.identity, data.options, data.query, data.documents);
+    let usable = cached;
+    if (cached) {
+      const hits = cached.filter((pair) => pair !== undefined).length;
+      this.observers.metrics.observeCacheLookup(this.pool.model.id, hits, cached.length - hits);
+      if (hits === cached.length) {
+        return { ...mergeCachedResult({ model: data.model, cached, chunked }), timings: { queueMs, inferenceMs: Date.now() - started } };
+      }
+      if (data.options.truncate === false) usable = undefined;
+    }
+    const computing = usable ? { ...data, documents: data.documents.filter((_, index) => usable[index] === undefined) } : data;
+    const { result, documentTokens } = await compute(computing);
+    await cache.store.store(cache.identity, data.options, data.query, computing.documents, pairsOfResult(result, documentTokens));
+    if (usable) return mergeCachedResult({ model: data.model, cached: usable, computed: result, chunked });
+    return cached ? { ...result, cachedPairs: 0 } : result;
   }
 
   private tokenize(data: RerankJobData): Promise<PackedPairs> {
@@ -207,6 +260,16 @@ export class JobScorer {
       return encoded;
     });
   }
+}
+
+/** Per document: the tokens of its rows (all its chunks), special tokens included. */
+function documentTokens(encoded: PackedPairs): number[] {
+  const tokens: number[] = [];
+  for (let i = 0; i < encoded.count; i++) {
+    if (encoded.chunk[i] === 0) tokens.push(0);
+    tokens[tokens.length - 1]! += encoded.offsets[i + 1]! - encoded.offsets[i]!;
+  }
+  return tokens;
 }
 
 /** Per document: whether any of its rows (its chunks) was cut to fit. */

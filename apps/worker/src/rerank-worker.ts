@@ -7,6 +7,7 @@ import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { CANCEL_REQUESTED, CancelRequestListener, closeRedis, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
+import { modelIdentity, openScoreCache, type ScoreCache } from '@rerank-pool/score-cache';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
 import { InteractiveReserve } from './interactive-reserve.js';
@@ -56,6 +57,8 @@ interface ServedModel {
   reserve: InteractiveReserve;
   /** The Hub commit the files come from, when known (TEI's `model_sha`). */
   revision?: string;
+  /** What the score cache knows the model by (`modelIdentity`), when there is a cache. */
+  identity?: string;
 }
 
 /** A Hub cache snapshot folder is named by its commit (`snapshots/<sha>`); a plain directory has none. */
@@ -76,6 +79,7 @@ export class RerankWorker {
   private readonly redis: Redis;
   private readonly dispatcher?: WebhookDispatcher;
   private readonly cancels: CancelRequestListener;
+  private readonly scoreCache?: ScoreCache;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly logger: WorkerLogger;
   private readonly drainTimeoutMs: number;
@@ -90,6 +94,7 @@ export class RerankWorker {
     redis: Redis;
     dispatcher?: WebhookDispatcher;
     cancels: CancelRequestListener;
+    scoreCache?: ScoreCache;
     heartbeat: NodeJS.Timeout;
     logger: WorkerLogger;
     drainTimeoutMs: number;
@@ -101,6 +106,7 @@ export class RerankWorker {
     this.redis = args.redis;
     this.dispatcher = args.dispatcher;
     this.cancels = args.cancels;
+    this.scoreCache = args.scoreCache;
     this.heartbeat = args.heartbeat;
     this.logger = args.logger;
     this.drainTimeoutMs = args.drainTimeoutMs;
@@ -122,6 +128,7 @@ export class RerankWorker {
     const served: ServedModel[] = [];
     // Opened before their consumer is served: a failed start closes them too.
     const reserves: InteractiveReserve[] = [];
+    let scoreCache: ScoreCache | undefined;
     // Stops a running job whose synchronous client went away (RerankQueue.abandon): the job's
     // signal aborts with CANCEL_REQUESTED, which the scorer tells from a shutdown's hand-back.
     const cancels = new CancelRequestListener(connection, config.queuePrefix);
@@ -130,6 +137,16 @@ export class RerankWorker {
     });
     try {
       await cancels.start();
+      if (config.scoreCacheUrl !== undefined) {
+        scoreCache = await openScoreCache({
+          url: config.scoreCacheUrl,
+          prefix: config.queuePrefix,
+          ttlSeconds: config.scoreCacheTtlSeconds,
+          queue: redis,
+          warn: (message) => logger.warn(message),
+          onError: () => metrics.cacheErrors.inc(),
+        });
+      }
       for (const ref of options.models ?? config.rerankModels) {
         // The variant goes to the Hub too: a cached snapshot without onnx/model_<variant>.onnx is pulled again.
         const resolved = await resolveModelRef(ref, { variant: config.modelVariant });
@@ -153,7 +170,8 @@ export class RerankWorker {
           threadTasks: () => pool.activeTasks,
         });
         batcher.on('batch', (stats) => metrics.observeBatch(resolved.id, stats));
-        const scorer = new JobScorer(pool, batcher, { metrics, logger });
+        const identity = scoreCache && (await modelIdentity(pool.model));
+        const scorer = new JobScorer(pool, batcher, { metrics, logger }, scoreCache && identity ? { store: scoreCache, identity } : undefined);
         const lost = new LostResults();
         const reserve = new InteractiveReserve({
           queueName: queueNameForModel(resolved.id),
@@ -214,7 +232,7 @@ export class RerankWorker {
           metrics.jobsStalled.inc({ model: resolved.id });
           logger.warn('job stalled: its worker stopped renewing the lock', { model: resolved.id, jobId });
         });
-        served.push({ id: resolved.id, pool, batcher, scorer, consumer, reserve, revision: hubRevision(resolved.source, resolved.dir) });
+        served.push({ id: resolved.id, pool, batcher, scorer, consumer, reserve, revision: hubRevision(resolved.source, resolved.dir), identity });
         logger.info('serving model', {
           model: resolved.id,
           dir: resolved.dir,
@@ -227,6 +245,7 @@ export class RerankWorker {
       await Promise.allSettled(served.map(async (m) => { await m.consumer.close(); await m.pool.close(); }));
       await Promise.allSettled(reserves.map((reserve) => reserve.close()));
       await cancels.close();
+      await scoreCache?.close();
       redis.disconnect();
       throw error;
     }
@@ -251,7 +270,11 @@ export class RerankWorker {
             heartbeatMs * 3,
           ),
         ),
-      ).catch((error: Error) => logger.error('heartbeat failed', { err: error.message }));
+      ).then(
+        // The API looks a request's pairs up under the identity the model's workers announce.
+        () => Promise.all(served.map((m) => m.identity && scoreCache?.publishIdentity(m.id, m.identity))),
+        (error: Error) => logger.error('heartbeat failed', { err: error.message }),
+      );
     await beat();
     const heartbeat = setInterval(beat, heartbeatMs);
     heartbeat.unref();
@@ -268,6 +291,7 @@ export class RerankWorker {
       redis,
       dispatcher,
       cancels,
+      scoreCache,
       heartbeat,
       logger,
       drainTimeoutMs: options.drainTimeoutMs ?? config.workerDrainMs,
@@ -340,7 +364,7 @@ export class RerankWorker {
       await goodbyes;
       // An undelivered webhook keeps its lock until it expires and is then delivered by another worker.
       const dispatcherClosed = this.dispatcher && within(this.dispatcher.close(), CLOSE_STEP_TIMEOUT_MS);
-      await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), ...this.models.map((m) => m.reserve.close()), dispatcherClosed, this.cancels.close()]);
+      await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), ...this.models.map((m) => m.reserve.close()), dispatcherClosed, this.cancels.close(), this.scoreCache?.close()]);
       await closeRedis(this.redis);
       this.removeMetricSources();
       await this.metricsServer?.close();

@@ -6,6 +6,7 @@ import { loadConfig } from '@rerank-pool/config';
 import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
 import type { SynthPresetName } from '@rerank-pool/model-synth';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
+import { measureCache } from '../bench-cache.js';
 import { int8Lines, int8Report, measureInt8, type Int8Report } from '../bench-int8.js';
 import { formatMixed, measureMixed, type MixedReport } from '../bench-mixed.js';
 import { round } from '../bench-rounding.js';
@@ -55,6 +56,14 @@ export interface BenchReport {
   int8: Int8Report;
   /** 1x20 sync latency idle and during a saturating offline batch, and what it costs the batch (absent with --mixed off). */
   mixed?: MixedReport;
+  /** The pair-score cache: the batch phase's workload run twice, then fully cached 1x20 requests. */
+  cache: {
+    cold_batch_pairs_per_s: number;
+    warm_batch_pairs_per_s: number;
+    /** warm / cold. */
+    speedup: number;
+    cached_latency_ms: { p50: number; p95: number };
+  };
 }
 
 /** Progress lines go to stderr, so that with --json stdout carries only the report. */
@@ -131,6 +140,7 @@ export async function bench(argv: string[]): Promise<number> {
   const throughput = median(pipeline.pipelineRounds);
   const batchThroughput = median(pipeline.batchRounds);
   const int8 = await measureInt8(workload, modelDir, { concurrency, rounds, log });
+  const cache = await measureCache(workload, modelDir, { concurrency, log });
   const mixed = mixedMode === 'on' ? await measureMixed(workload, modelDir, { concurrency, rounds, log }) : undefined;
   const report: BenchReport = {
     preset,
@@ -152,6 +162,12 @@ export async function bench(argv: string[]): Promise<number> {
     },
     int8: int8Report(int8),
     ...(mixed && { mixed }),
+    cache: {
+      cold_batch_pairs_per_s: round(cache.coldPairsPerSecond),
+      warm_batch_pairs_per_s: round(cache.warmPairsPerSecond),
+      speedup: round(cache.warmPairsPerSecond / cache.coldPairsPerSecond, 2),
+      cached_latency_ms: { p50: round(cache.cachedLatency.p50, 2), p95: round(cache.cachedLatency.p95, 2) },
+    },
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -170,6 +186,8 @@ export async function bench(argv: string[]): Promise<number> {
         `ratio batch/pipeline   ${report.batch_ratio}`,
         ...int8Lines(report.int8, rounds),
         ...(report.mixed ? formatMixed(report.mixed) : []),
+        `cache: batch again     ${report.cache.warm_batch_pairs_per_s} pairs/s, every pair cached (cold ${report.cache.cold_batch_pairs_per_s}; x${report.cache.speedup})`,
+        `cache: 1x20 all cached p50 ${report.cache.cached_latency_ms.p50} ms, p95 ${report.cache.cached_latency_ms.p95} ms (no worker involved)`,
         '',
       ].join('\n'),
     );
