@@ -21,8 +21,9 @@ export interface DynamicBatcherOptions {
    */
   maxWaitMs?: number;
   /**
-   * Batches handed to the runner at once. Default 2x the runner's threads, so a thread that
-   * finishes finds its next batch already queued instead of waiting for the main thread.
+   * Batches handed to the runner at once. Default 4 (the worker passes 2x its threads, so a
+   * thread that finishes finds its next interactive batch already queued). Batch-priority
+   * batches are further held to the threads nothing else holds (`threadTasks`).
    */
   maxInflight?: number;
   /** Logits per row of the model (1 or 2). Default 1. */
