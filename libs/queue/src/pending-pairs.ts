@@ -21,8 +21,8 @@ import { keys } from './keys.js';
  * heals those: it checks a slice of the entries against their jobs and drops the ones whose job
  * has started (`processedOn`) or does not exist past a grace (the add may still be under way).
  *
- * Jobs returned to the queue after they started (stalled, handed back at shutdown, retried after
- * a failure) are not counted again: the gauge is a lower bound for those seconds, and the
+ * Jobs returned to the queue after they started (stalled, handed back at shutdown or to free a
+ * slot for an interactive job, retried after a failure) are not counted again: the gauge is a lower bound for those seconds, and the
  * job-count trigger (`rerank_queue_jobs`) still sees them.
  *
  * Job keys are built inside the scripts from the qualified name, as BullMQ's scripts do, so a
