@@ -3,6 +3,12 @@ import type { Redis } from 'ioredis';
 import { isLineJobId } from '@rerank-pool/batches';
 import { closeQueue, PRIORITY } from '@rerank-pool/queue';
 
+/**
+ * How long the queue's events are still read after the last batch line of this worker ended: a
+ * batch's lines follow one another, and a reader restarted for each would churn connections.
+ */
+const UNWATCH_AFTER_MS = 2000;
+
 /** The abort reason of a batch line handed back to make room: not a cancel, so it goes back to wait. */
 export const YIELDED_TO_INTERACTIVE = 'yielded its slot to an interactive job';
 
@@ -35,34 +41,71 @@ export interface InteractiveReserveOptions {
  * Every worker of the model sees the event and hands one line back, so with N workers N - 1 lines
  * go back for nothing but a re-fetch (and the rows of theirs already running): a few Redis round
  * trips per interactive job, only while batch lines fill the workers.
+ *
+ * The queue's events are read only while this worker runs batch lines (and UNWATCH_AFTER_MS
+ * after): with none there is nothing to hand back, and reading and parsing every event of every
+ * job cost each synchronous request 0.2-0.45 ms of the event loop it shares (measured with
+ * scripts/overhead-breakdown.mjs, the reader on and off in turn).
  */
 export class InteractiveReserve {
-  private readonly events: QueueEvents;
+  private events?: QueueEvents;
+  private unwatchTimer?: NodeJS.Timeout;
+  private closed = false;
   /** Batch lines in process, in the order they started. */
   private readonly lines = new Set<string>();
   private active = 0;
 
-  constructor(private readonly options: InteractiveReserveOptions) {
-    this.events = new QueueEvents(options.queueName, { connection: options.connection, prefix: options.prefix });
+  constructor(private readonly options: InteractiveReserveOptions) {}
+
+  /** Wraps a job's processing, so the reserve knows which slots hold batch lines. */
+  async track<T>(jobId: string, batchLine: boolean, process: () => Promise<T>): Promise<T> {
+    this.active++;
+    if (batchLine) {
+      this.lines.add(jobId);
+      this.watch();
+    }
+    try {
+      return await process();
+    } finally {
+      this.active--;
+      if (this.lines.delete(jobId) && this.lines.size === 0) this.unwatchLater();
+    }
+  }
+
+  /** Whether the queue's events are being read (batch lines run, or ran moments ago). */
+  get watching(): boolean {
+    return this.events !== undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.unwatchTimer);
+    const events = this.events;
+    this.events = undefined;
+    if (events) await closeQueue(events);
+  }
+
+  private watch(): void {
+    clearTimeout(this.unwatchTimer);
+    this.unwatchTimer = undefined;
+    if (this.events || this.closed) return;
+    const { queueName, connection, prefix } = this.options;
+    this.events = new QueueEvents(queueName, { connection, prefix });
     this.events.on('added', ({ jobId }) => void this.added(jobId));
     // QueueEvents reconnects by itself; without a listener Node would treat its errors as fatal.
     this.events.on('error', () => {});
   }
 
-  /** Wraps a job's processing, so the reserve knows which slots hold batch lines. */
-  async track<T>(jobId: string, batchLine: boolean, process: () => Promise<T>): Promise<T> {
-    this.active++;
-    if (batchLine) this.lines.add(jobId);
-    try {
-      return await process();
-    } finally {
-      this.active--;
-      this.lines.delete(jobId);
-    }
-  }
-
-  close(): Promise<void> {
-    return closeQueue(this.events);
+  private unwatchLater(): void {
+    if (this.unwatchTimer || !this.events) return;
+    this.unwatchTimer = setTimeout(() => {
+      this.unwatchTimer = undefined;
+      const events = this.events;
+      if (this.lines.size > 0 || !events) return;
+      this.events = undefined;
+      void closeQueue(events).catch(() => undefined);
+    }, UNWATCH_AFTER_MS);
+    this.unwatchTimer.unref();
   }
 
   private async added(jobId: string): Promise<void> {
@@ -72,6 +115,7 @@ export class InteractiveReserve {
     const newest = [...this.lines].at(-1);
     if (newest === undefined) return;
     this.lines.delete(newest);
+    if (this.lines.size === 0) this.unwatchLater();
     this.options.cancelJob(newest, YIELDED_TO_INTERACTIVE);
     this.options.onYield?.(newest);
   }
