@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { deleteKeysWithPrefix } from '@rerank-pool/queue';
 import { FakeHub } from '../../../libs/model-hub/test/fake-hub.js';
 import { fakeRepo, filesFromDir } from '../../../libs/model-hub/test/fixtures.js';
 import { runCli } from './run-cli.js';
+import { freePort } from './support/service-processes.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/rerank-pool.js', import.meta.url));
 /** This suite's Redis database, apart from other suites' keys. */
@@ -22,15 +22,6 @@ const SCORE_ARGS = ['--query', 'what is a cross-encoder', '--doc', 'a model read
 
 type Ranked = { index: number; relevance_score: number }[];
 const byIndex = (results: Ranked): number[] => [...results].sort((a, b) => a.index - b.index).map((row) => row.relevance_score);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('when a user quantizes a model with the CLI and serves the variant', () => {
   let root: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { startPrivateRedis } from '../../../libs/batches/test/support/private-redis.js';
-import { activeJobs, gradedRequest, lockTtlMs, seconds, takenBy, timedRequest, waitUntil } from './support/fault-timing.js';
+import { activeJobs, gradedRequest, lockTtlsMs, seconds, takenBy, timedRequest, waitUntil } from './support/fault-timing.js';
 import type { TimedAnswer } from './support/fault-timing.js';
 import { freePort, startApiProcess, startWorkerProcess } from './support/service-processes.js';
 import { useServiceFixture } from './support/service-fixture.js';
@@ -23,6 +23,8 @@ import { useServiceFixture } from './support/service-fixture.js';
 const REQUESTS = 20;
 const DOCUMENTS = 40;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** A is kept frozen at least this long: past its lock renewal interval (1.5 s at the default lock). */
+const MIN_FREEZE_MS = 2000;
 /**
  * A killed worker's jobs are in the queue again (taken by B) this soon after the kill: the lock
  * (6 s by default) runs out, the next stalled-job check (every 2 s) finds them, and BullMQ may skip
@@ -72,15 +74,25 @@ describe('when a worker is killed (-9) with synchronous requests active on it', 
     fx.running.push(workerB);
     const pidB = workerB.child.pid;
     const bReady = performance.now() - frozen;
+    // Frozen past one renewal interval (a quarter of the 6 s lock), so that A's renewal is overdue
+    // when it resumes and runs first: B can be ready in half a second on an idle machine, and a
+    // shorter freeze let A finish its twenty before renewing anything.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, MIN_FREEZE_MS - (performance.now() - frozen))));
 
-    // Resumed, A renews its locks at once; killed right after the renewal.
-    const frozenTtl = await lockTtlMs(fx.redis.port, fx.modelId, jobIds[0]!);
+    // Resumed, A renews its locks at once; killed right after the renewal. Any job's lock shows it:
+    // one A finishes as it resumes has no lock left to renew.
+    const frozenTtls = await lockTtlsMs(fx.redis.port, fx.modelId, jobIds);
+    const frozenTtl = Math.max(...frozenTtls);
     workerA.child.kill('SIGCONT');
     let renewedTtl = frozenTtl;
     await waitUntil(
-      async () => (renewedTtl = await lockTtlMs(fx.redis!.port, fx.modelId, jobIds[0]!)) > frozenTtl + 200,
+      async () => {
+        const ttls = await lockTtlsMs(fx.redis!.port, fx.modelId, jobIds);
+        renewedTtl = Math.max(...ttls);
+        return ttls.some((ttl, i) => ttl > frozenTtls[i]! + 200);
+      },
       10_000,
-      `A renewing its locks once resumed (lock ${frozenTtl} ms left at the freeze's end)`,
+      `A renewing its locks once resumed (locks had up to ${frozenTtl} ms left at the freeze's end)`,
       5,
     );
     const killed = performance.now();

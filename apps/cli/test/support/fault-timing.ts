@@ -88,13 +88,13 @@ export async function activeJobs(redisPort: number, modelId: string, prefix = 'r
   }
 }
 
-/** Milliseconds left on a job's lock (BullMQ's PTTL of `<job>:lock`; -2 once it is gone). */
-export async function lockTtlMs(redisPort: number, modelId: string, jobId: string, prefix = 'rerank-pool'): Promise<number> {
+/** Milliseconds left on each job's lock (BullMQ's PTTL of `<job>:lock`; -2 once it is gone). */
+export async function lockTtlsMs(redisPort: number, modelId: string, jobIds: readonly string[], prefix = 'rerank-pool'): Promise<number[]> {
   const client = new Redis({ port: redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return await client.pttl(`${prefix}:${queueNameForModel(modelId)}:${jobId}:lock`);
+    return await Promise.all(jobIds.map((jobId) => client.pttl(`${prefix}:${queueNameForModel(modelId)}:${jobId}:lock`)));
   } finally {
     client.disconnect();
   }
