@@ -12,11 +12,19 @@ export interface CachedPair {
 }
 
 /**
- * `score|logit|tokens|truncated[|chunk,count,start]`. Numbers are written with `String(n)`, which
- * JavaScript reads back to the identical double, so a cached score is bit for bit the computed one.
+ * A double as text that `Number` reads back to the identical double: `String(n)` does that for
+ * every finite double but -0, which it writes as "0".
+ */
+function exactText(n: number): string {
+  return Object.is(n, -0) ? '-0' : String(n);
+}
+
+/**
+ * `score|logit|tokens|truncated[|chunk,count,start]`, numbers as `exactText`, so a cached score is
+ * bit for bit the computed one.
  */
 export function encodeCachedPair(pair: CachedPair): string {
-  const head = `${pair.score}|${pair.logit}|${pair.tokens}|${pair.truncated ? 1 : 0}`;
+  const head = `${exactText(pair.score)}|${exactText(pair.logit)}|${pair.tokens}|${pair.truncated ? 1 : 0}`;
   return pair.chunk ? `${head}|${pair.chunk.index},${pair.chunk.count},${pair.chunk.startToken}` : head;
 }
 

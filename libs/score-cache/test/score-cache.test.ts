@@ -20,7 +20,13 @@ describe('when a pair is written and read back', () => {
         expect(Object.is(read.logit, logit)).toBe(true);
         expect(read).toEqual(pair);
       }),
+      { numRuns: 2000 },
     );
+  });
+
+  it('should keep the sign of a zero', () => {
+    const read = decodeCachedPair(encodeCachedPair({ score: 0.5, logit: -0, tokens: 3, truncated: false }))!;
+    expect(Object.is(read.logit, -0)).toBe(true);
   });
 
   it('should keep the winning chunk', () => {
