@@ -1,3 +1,5 @@
+import { startExitWatchdog } from './exit-watchdog.js';
+
 export interface ShutdownOptions {
   /**
    * The process exits at most this long after the first signal, stopped or not. The libraries
@@ -9,6 +11,8 @@ export interface ShutdownOptions {
 
 /** Once stopped, a process still alive after this (a lingering socket or timer) exits anyway. */
 const LINGER_MS = 1000;
+/** How long after the bound the watchdog thread kills a process whose main thread missed it. */
+const WATCHDOG_GRACE_MS = 500;
 
 /**
  * Runs `stop` once on SIGINT or SIGTERM; a second signal exits at once, for the operator
@@ -32,6 +36,8 @@ export function onShutdown(stop: () => Promise<void>, { boundMs }: ShutdownOptio
       stopping = true;
       process.stderr.write(`rerank-pool: ${signal}, draining (send it again to exit now)\n`);
       exitLater(boundMs, `not stopped within ${boundMs} ms; work not handed back is returned by the stalled-job check`, () => 1);
+      // The last resort, should the main thread never get to the timer above.
+      startExitWatchdog(boundMs + WATCHDOG_GRACE_MS, `not stopped within ${boundMs + WATCHDOG_GRACE_MS} ms and the main thread does not answer`);
       const finish = () => {
         exitLater(LINGER_MS, 'stopped, but open handles remain', () => Number(process.exitCode ?? 0));
         resolve();
