@@ -5,7 +5,7 @@ import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { beforeTimeout, CallbackTargetPolicy } from '@rerank-pool/queue';
 import type { EnqueueOptions, EnqueueResult, RerankQueue } from '@rerank-pool/queue';
-import { mergeCachedResult, type CachedPair, type ScoreCache } from '@rerank-pool/score-cache';
+import { mergeCachedResult, splitByCache, type CacheSplit, type ScoreCache } from '@rerank-pool/score-cache';
 import { injectTraceCarrier, withSpan } from '@rerank-pool/telemetry';
 import type { RerankMetrics } from '@rerank-pool/telemetry';
 import { checkCallbackUrl } from './callback-url.js';
@@ -19,30 +19,20 @@ export interface SyncRerankOutcome {
   totalMs: number;
 }
 
-/**
- * The job of a partly cached request: only the documents the cache lacks, which its worker stores
- * without looking them up again. A request with `truncate: false` is sent whole (and its cached
- * pairs dropped), so its worker names an over-long document by its index in the request.
- */
-function withoutCached(data: RerankJobData, cached: readonly (CachedPair | undefined)[]): { data: RerankJobData; cached?: readonly (CachedPair | undefined)[] } {
-  if (data.options.truncate === false) return { data: { ...data, scoreCache: 'store' } };
-  return { data: { ...data, documents: data.documents.filter((_, index) => cached[index] === undefined), scoreCache: 'store' }, cached };
-}
-
 /** Seconds a client is told to wait after a 429; queues drain in well under that at normal load. */
 const RETRY_AFTER_SECONDS = 1;
 
-/**
- * The inference facade the routes talk to: checks limits, admission and model, builds the job
- * payload, enqueues and waits. Everything that rejects a request happens before enqueueing, so a
- * bad request never reaches a worker.
- */
 export interface RerankServiceOptions {
   /** The pair-score cache (SCORE_CACHE_URL), when there is one. */
   scoreCache?: ScoreCache;
   metrics: RerankMetrics;
 }
 
+/**
+ * The inference facade the routes talk to: checks limits, admission and model, builds the job
+ * payload, enqueues and waits. Everything that rejects a request happens before enqueueing, so a
+ * bad request never reaches a worker.
+ */
 export class RerankService {
   private readonly callbackTargets: CallbackTargetPolicy;
 
@@ -64,36 +54,34 @@ export class RerankService {
     const startedAt = Date.now();
     const timeoutMs = input.timeoutMs ?? this.config.requestTimeoutMs;
     const job = this.jobFor(input, tenant, trace, timeoutMs);
-    const cached = await this.lookUp(job.data);
+    const split = await this.lookUp(job.data);
     const chunked = job.data.options.maxChunksPerDoc !== undefined;
-    if (cached?.every((pair) => pair !== undefined)) {
+    if (split?.toCompute.length === 0) {
       // Nothing to compute: answered here, without a job, a queue or a worker.
-      return { jobId: randomUUID(), result: mergeCachedResult({ model: job.data.model, cached, chunked }), totalMs: performance.now() - started };
+      return { jobId: randomUUID(), result: mergeCachedResult({ model: job.data.model, cached: split.merge!, chunked }), totalMs: performance.now() - started };
     }
-    const partial = cached && withoutCached(job.data, cached);
-    const { queue, data } = await beforeTimeout(this.admit(partial ? { queue: job.queue, data: partial.data } : job), timeoutMs, () =>
-      Errors.requestTimeout(timeoutMs, 'in admission'),
-    );
+    // A partly cached request's worker stores the scores of the misses without looking them up again.
+    const partial = split && { queue: job.queue, data: { ...job.data, documents: split.toCompute, scoreCache: 'store' as const } };
+    const { queue, data } = await beforeTimeout(this.admit(partial ?? job), timeoutMs, () => Errors.requestTimeout(timeoutMs, 'in admission'));
     const { jobId, result } = await queue.submitAndWait(() => this.enqueue(queue, data), data.documents.length, timeoutMs, startedAt, clientGone);
-    const merged = partial?.cached ? mergeCachedResult({ model: data.model, cached: partial.cached, computed: result, chunked }) : result;
+    const merged = split?.merge ? mergeCachedResult({ model: data.model, cached: split.merge, computed: result, chunked }) : result;
     return { jobId, result: merged, totalMs: performance.now() - started };
   }
 
   /**
-   * The request's pairs in the score cache, one entry per document (undefined: a miss), or
-   * undefined when the cache is not consulted: none configured, `cache: false`, or no worker has
-   * yet published the model's identity (then nothing of it can be cached). Bounded by the cache's
-   * command timeout; a failing cache is all misses.
+   * The request split by the score cache (`splitByCache`), or undefined when the cache is not
+   * consulted: none configured, `cache: false`, or no worker has yet published the model's
+   * identity (then nothing of it can be cached). Bounded by the cache's command timeout; a failing
+   * cache is all misses.
    */
-  private async lookUp(data: RerankJobData): Promise<(CachedPair | undefined)[] | undefined> {
+  private async lookUp(data: RerankJobData): Promise<CacheSplit | undefined> {
     const cache = this.options.scoreCache;
     if (!cache || data.scoreCache === 'off') return undefined;
     const identity = await cache.identityOf(data.model);
     if (identity === undefined) return undefined;
-    const cached = await cache.lookup(identity, data.options, data.query, data.documents);
-    const hits = cached.filter((pair) => pair !== undefined).length;
-    this.options.metrics.observeCacheLookup(data.model, hits, cached.length - hits);
-    return cached;
+    const split = splitByCache(data.documents, data.options, await cache.lookup(identity, data.options, data.query, data.documents));
+    this.options.metrics.observeCacheLookup(data.model, split.hits, data.documents.length - split.hits);
+    return split;
   }
 
   /** Admission and enqueue within REQUEST_TIMEOUT_MS. */

@@ -5,7 +5,7 @@ import type { DynamicBatcher } from '@rerank-pool/batcher';
 import { encodeJobFailure, Errors, isRerankPoolError, parseRerankJobData, rerankSignals, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
 import { documentScores, InferencePool, ModelRuntimeError, type PackedPairs } from '@rerank-pool/model-runtime';
 import { checkDeadline, isCancelRequest, toJobFailure } from '@rerank-pool/queue';
-import { mergeCachedResult, pairsOfResult, type ScoreCache } from '@rerank-pool/score-cache';
+import { mergeCachedResult, pairsOfResult, splitByCache, type ScoreCache } from '@rerank-pool/score-cache';
 import { extractTraceContext, recordingSpanContext, withSpan } from '@rerank-pool/telemetry';
 import type { RerankMetrics } from '@rerank-pool/telemetry';
 import type { WorkerLogger } from './worker-options.js';
@@ -215,21 +215,19 @@ export class JobScorer {
     const cache = this.cache;
     if (!cache || data.scoreCache === 'off') return (await compute(data)).result;
     const chunked = data.options.maxChunksPerDoc !== undefined;
-    const cached = data.scoreCache === 'store' ? undefined : await cache.store.lookup(cache.identity, data.options, data.query, data.documents);
-    let usable = cached;
-    if (cached) {
-      const hits = cached.filter((pair) => pair !== undefined).length;
-      this.observers.metrics.observeCacheLookup(this.pool.model.id, hits, cached.length - hits);
-      if (hits === cached.length) {
-        return { ...mergeCachedResult({ model: data.model, cached, chunked }), timings: { queueMs, inferenceMs: Date.now() - started } };
+    const split =
+      data.scoreCache === 'store' ? undefined : splitByCache(data.documents, data.options, await cache.store.lookup(cache.identity, data.options, data.query, data.documents));
+    if (split) {
+      this.observers.metrics.observeCacheLookup(this.pool.model.id, split.hits, data.documents.length - split.hits);
+      if (split.toCompute.length === 0) {
+        return { ...mergeCachedResult({ model: data.model, cached: split.merge!, chunked }), timings: { queueMs, inferenceMs: Date.now() - started } };
       }
-      if (data.options.truncate === false) usable = undefined;
     }
-    const computing = usable ? { ...data, documents: data.documents.filter((_, index) => usable[index] === undefined) } : data;
+    const computing = split ? { ...data, documents: split.toCompute } : data;
     const { result, documentTokens } = await compute(computing);
     await cache.store.store(cache.identity, data.options, data.query, computing.documents, pairsOfResult(result, documentTokens));
-    if (usable) return mergeCachedResult({ model: data.model, cached: usable, computed: result, chunked });
-    return cached ? { ...result, cachedPairs: 0 } : result;
+    if (split?.merge) return mergeCachedResult({ model: data.model, cached: split.merge, computed: result, chunked });
+    return split ? { ...result, cachedPairs: 0 } : result;
   }
 
   private tokenize(data: RerankJobData): Promise<PackedPairs> {

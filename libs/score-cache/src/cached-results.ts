@@ -1,5 +1,28 @@
 import type { RerankJobResult } from '@rerank-pool/contracts';
 import type { CachedPair } from './cached-pair.js';
+import type { PairOptions } from './pair-keys.js';
+
+/** What a lookup leaves to compute. */
+export interface CacheSplit {
+  /** Documents found in the cache. */
+  hits: number;
+  /** The documents to compute, in request order: none when every one was cached. */
+  toCompute: string[];
+  /** The cached pairs to merge `toCompute`'s scores into (`mergeCachedResult`); absent when the request is computed whole. */
+  merge?: readonly (CachedPair | undefined)[];
+}
+
+/**
+ * Splits a request by a lookup (`cached[i]` for `documents[i]`): only the misses are computed,
+ * except that a request with `truncate: false` and any miss is computed whole (its cached pairs
+ * dropped), so its worker names an over-long document by its index in the request.
+ */
+export function splitByCache(documents: readonly string[], options: PairOptions, cached: readonly (CachedPair | undefined)[]): CacheSplit {
+  const toCompute = documents.filter((_, index) => cached[index] === undefined);
+  const hits = documents.length - toCompute.length;
+  if (toCompute.length > 0 && options.truncate === false) return { hits, toCompute: [...documents] };
+  return { hits, toCompute, merge: cached };
+}
 
 /** The cached pairs of a job result, one per document, as `ScoreCache.store` takes them. */
 export function pairsOfResult(result: RerankJobResult, documentTokens: readonly number[]): CachedPair[] {

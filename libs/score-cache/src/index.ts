@@ -8,6 +8,7 @@ export type { PairOptions } from './pair-keys.js';
 export { modelIdentity } from './model-identity.js';
 export type { ModelIdentityInput } from './model-identity.js';
 export { checkCacheEviction } from './eviction-check.js';
-export { mergeCachedResult, pairsOfResult } from './cached-results.js';
+export { mergeCachedResult, pairsOfResult, splitByCache } from './cached-results.js';
+export type { CacheSplit } from './cached-results.js';
 export { openScoreCache } from './open-score-cache.js';
 export type { OpenScoreCacheOptions } from './open-score-cache.js';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../../batches/test/support/private-redis.js';
-import { checkCacheEviction, mergeCachedResult, modelIdentity, openScoreCache, pairKeys, ScoreCache, ScoreCacheError, type CachedPair } from '../src/index.js';
+import { checkCacheEviction, mergeCachedResult, modelIdentity, openScoreCache, pairKeys, ScoreCache, ScoreCacheError, splitByCache, type CachedPair } from '../src/index.js';
 import { decodeCachedPair, encodeCachedPair } from '../src/cached-pair.js';
 
 const options = { truncate: true };
@@ -88,6 +88,21 @@ describe('when a model is identified', () => {
     const error = await modelIdentity({ onnxPath: join(dir, 'missing.onnx'), dir, maxLength: 8, numLabels: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ScoreCacheError);
     expect(error).toMatchObject({ code: 'MODEL_IDENTITY_UNREADABLE', message: expect.stringContaining('missing.onnx') });
+  });
+});
+
+describe('when a request is split by a lookup', () => {
+  const hit: CachedPair = { score: 0.5, logit: 0, tokens: 4, truncated: false };
+
+  it('should leave only the misses to compute, in request order, and merge into the lookup', () => {
+    const cached = [hit, undefined, hit, undefined];
+    expect(splitByCache(['a', 'b', 'c', 'd'], options, cached)).toEqual({ hits: 2, toCompute: ['b', 'd'], merge: cached });
+    expect(splitByCache(['a'], options, [hit])).toEqual({ hits: 1, toCompute: [], merge: [hit] });
+  });
+
+  it('should compute a truncate: false request whole unless every pair is cached', () => {
+    expect(splitByCache(['a', 'b'], { truncate: false }, [hit, undefined])).toEqual({ hits: 1, toCompute: ['a', 'b'] });
+    expect(splitByCache(['a'], { truncate: false }, [hit])).toEqual({ hits: 1, toCompute: [], merge: [hit] });
   });
 });
 
