@@ -39,11 +39,12 @@ export function reconnectDelay(attempt: number): number {
 
 /**
  * Options for a connection that serves HTTP requests: a command waits for Redis only until the
- * next failed reconnect attempt (at most about a second) or `REQUEST_COMMAND_TIMEOUT_MS`, then
+ * next failed reconnect attempt (at most about a second) or `commandTimeoutMs` (default
+ * `REQUEST_COMMAND_TIMEOUT_MS`; the score cache gives up much sooner, a miss being cheap), then
  * rejects, so a request during an outage is answered 503 at once instead of hanging until Redis
  * is back. Not for BullMQ workers or QueueEvents: blocking connections must wait out an outage
  * (maxRetriesPerRequest null).
  */
-export function requestRedisOptions(connection: RedisOptions): RedisOptions {
-  return { ...connection, maxRetriesPerRequest: 0, commandTimeout: REQUEST_COMMAND_TIMEOUT_MS };
+export function requestRedisOptions(connection: RedisOptions, commandTimeoutMs = REQUEST_COMMAND_TIMEOUT_MS): RedisOptions {
+  return { ...connection, maxRetriesPerRequest: 0, commandTimeout: commandTimeoutMs };
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { closeRedis, redisOptionsFromUrl, whenReady } from '@rerank-pool/queue';
+import { closeRedis, redisOptionsFromUrl, requestRedisOptions, whenReady } from '@rerank-pool/queue';
 import { decodeCachedPair, encodeCachedPair, type CachedPair } from './cached-pair.js';
 import { pairKeys, type PairOptions } from './pair-keys.js';
 
@@ -44,7 +44,7 @@ export class ScoreCache {
   private readonly identityRefreshMs: number;
 
   constructor(private readonly options: ScoreCacheOptions) {
-    this.redis = new Redis({ ...redisOptionsFromUrl(options.url), maxRetriesPerRequest: 0, commandTimeout: COMMAND_TIMEOUT_MS });
+    this.redis = new Redis(requestRedisOptions(redisOptionsFromUrl(options.url), COMMAND_TIMEOUT_MS));
     // Reconnects by itself; each failed command reaches `onError` once, through the call that issued it.
     this.redis.on('error', () => {});
     this.keyPrefix = `${options.prefix}:score-cache`;
