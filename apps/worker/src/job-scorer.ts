@@ -194,10 +194,10 @@ export class JobScorer {
       logits: perDocument.logits,
       inputTokens,
       timings: { queueMs, inferenceMs: Date.now() - started },
-      truncated: documentTruncation(encoded),
+      truncated: perDocument.truncated,
       ...(data.options.maxChunksPerDoc === undefined ? {} : { chunks: perDocument.chunks }),
     };
-    return { result, documentTokens: documentTokens(encoded) };
+    return { result, documentTokens: perDocument.tokens };
   }
 
   /**
@@ -258,26 +258,6 @@ export class JobScorer {
       return encoded;
     });
   }
-}
-
-/** Per document: the tokens of its rows (all its chunks), special tokens included. */
-function documentTokens(encoded: PackedPairs): number[] {
-  const tokens: number[] = [];
-  for (let i = 0; i < encoded.count; i++) {
-    if (encoded.chunk[i] === 0) tokens.push(0);
-    tokens[tokens.length - 1]! += encoded.offsets[i + 1]! - encoded.offsets[i]!;
-  }
-  return tokens;
-}
-
-/** Per document: whether any of its rows (its chunks) was cut to fit. */
-function documentTruncation(encoded: PackedPairs): boolean[] {
-  const truncated: boolean[] = [];
-  for (let i = 0; i < encoded.count; i++) {
-    if (encoded.chunk[i] === 0) truncated.push(false);
-    if (encoded.truncated[i]) truncated[truncated.length - 1] = true;
-  }
-  return truncated;
 }
 
 function tokenCount(encoded: PackedPairs): number {

@@ -1,4 +1,4 @@
-import type { PackedPairs } from './packed-pairs.js';
+import { pairLength, type PackedPairs } from './packed-pairs.js';
 import { rawScore, relevanceScore } from './scores.js';
 
 /** Which chunk of a document scored best. */
@@ -18,8 +18,10 @@ export interface DocumentScores {
   logits: number[];
   /** The winning chunk per document. */
   chunks: ChunkChoice[];
-  /** Document index of each row. */
-  rowDocument: Int32Array;
+  /** Tokens per document over all its rows (chunks), special tokens included: what it bills. */
+  tokens: number[];
+  /** Per document, whether any of its rows was cut to fit the model's window. */
+  truncated: boolean[];
 }
 
 /**
@@ -32,7 +34,8 @@ export function documentScores(rows: PackedPairs, logits: Float32Array, numLabel
   const scores: number[] = [];
   const raw: number[] = [];
   const chunks: ChunkChoice[] = [];
-  const rowDocument = new Int32Array(rows.count);
+  const tokens: number[] = [];
+  const truncated: boolean[] = [];
   let best = -1;
   const finish = (): void => {
     if (best < 0) return;
@@ -44,15 +47,19 @@ export function documentScores(rows: PackedPairs, logits: Float32Array, numLabel
       finish();
       best = row;
       chunks.push({ index: 0, count: 0, startToken: rows.chunkStart[row]! });
+      tokens.push(0);
+      truncated.push(false);
     } else if (rawScore(logits, numLabels, row) > rawScore(logits, numLabels, best)) {
       best = row;
       const choice = chunks[chunks.length - 1]!;
       choice.index = rows.chunk[row]!;
       choice.startToken = rows.chunkStart[row]!;
     }
-    chunks[chunks.length - 1]!.count++;
-    rowDocument[row] = chunks.length - 1;
+    const document = chunks.length - 1;
+    chunks[document]!.count++;
+    tokens[document]! += pairLength(rows, row);
+    if (rows.truncated[row]) truncated[document] = true;
   }
   finish();
-  return { scores, logits: raw, chunks, rowDocument };
+  return { scores, logits: raw, chunks, tokens, truncated };
 }

@@ -127,14 +127,12 @@ export class InferencePool {
       }),
     );
     const perDocument = documentScores(encoded, rowLogits, labels);
-    const truncated = new Set<number>();
-    for (let i = 0; i < encoded.count; i++) if (encoded.truncated[i]) truncated.add(perDocument.rowDocument[i]!);
     return {
       scores: perDocument.scores,
       logits: perDocument.logits,
       chunks: perDocument.chunks,
       inputTokens: lengths.reduce((sum, n) => sum + n, 0),
-      truncated: [...truncated],
+      truncated: perDocument.truncated.flatMap((cut, document) => (cut ? [document] : [])),
       paddingEfficiency: paddingEfficiency(lengths, plan),
     };
   }
