@@ -1,7 +1,6 @@
 import { driveBatch, driveHttpLoad, percentile, type RerankRequest } from '@rerank-pool/bench';
-import { startBenchService } from './bench-service.js';
-import { ensureRedis, startRedisServer } from './local-redis.js';
-import { loadConfig } from '@rerank-pool/config';
+import { withBenchService } from './bench-service.js';
+import { startRedisServer } from './local-redis.js';
 
 /** Fully cached 1x20 requests timed one at a time. */
 const CACHED_LATENCY_SAMPLES = 40;
@@ -20,15 +19,9 @@ export interface CacheMeasurement {
  * its own (allkeys-lru, as deployed), then single requests whose pairs are all cached.
  */
 export async function measureCache(workload: readonly RerankRequest[], modelDir: string, { concurrency, log }: { concurrency: number; log: (line: string) => void }): Promise<CacheMeasurement> {
-  const redis = await ensureRedis(loadConfig().redisUrl);
-  const cacheRedis = await startRedisServer({ args: ['--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru'] }).catch(async (error: unknown) => {
-    await redis.stop();
-    throw error;
-  });
+  const cacheRedis = await startRedisServer({ args: ['--maxmemory', '256mb', '--maxmemory-policy', 'allkeys-lru'] });
   try {
-    const service = await startBenchService({ redisUrl: redis.url, modelDir, concurrency, scoreCacheUrl: cacheRedis.url });
-    try {
-      const { baseUrl, model } = service;
+    return await withBenchService({ modelDir, concurrency, scoreCacheUrl: cacheRedis.url }, async ({ baseUrl, model }) => {
       const cold = await driveBatch(workload, { baseUrl, model });
       log(`cache: batch of ${workload.length} lines, cold: ${cold.pairsPerSecond.toFixed(1)} pairs/s`);
       const warm = await driveBatch(workload, { baseUrl, model });
@@ -44,11 +37,8 @@ export async function measureCache(workload: readonly RerankRequest[], modelDir:
         warmPairsPerSecond: warm.pairsPerSecond,
         cachedLatency: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
       };
-    } finally {
-      await service.close();
-    }
+    });
   } finally {
     await cacheRedis.stop();
-    await redis.stop();
   }
 }

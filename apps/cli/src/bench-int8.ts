@@ -1,9 +1,7 @@
 import { driveHttpLoad, median, rankAgreement, type RankAgreement, type RerankRequest } from '@rerank-pool/bench';
-import { loadConfig } from '@rerank-pool/config';
 import { quantizeModel } from '@rerank-pool/model-quantize';
 import { round } from './bench-rounding.js';
-import { startBenchService, type BenchService } from './bench-service.js';
-import { ensureRedis } from './local-redis.js';
+import { startBenchService, withBenchRedis, type BenchService } from './bench-service.js';
 import { Progress } from './progress.js';
 
 export interface Int8PhaseOptions {
@@ -36,43 +34,43 @@ export async function measureInt8(workload: RerankRequest[], modelDir: string, {
   // Quantized on every run, like a user would, so the numbers are of the current quantizer.
   const quantized = await quantizeModel({ modelDir });
   log(`int8: quantized ${quantized.quantizedNodes} nodes into ${quantized.onnxPath}`);
-  const redis = await ensureRedis(loadConfig().redisUrl);
-  const services: Partial<Record<Precision, BenchService>> = {};
-  try {
-    services.fp32 = await startBenchService({ redisUrl: redis.url, modelDir, concurrency });
-    services.int8 = await startBenchService({ redisUrl: redis.url, modelDir, concurrency, variant: quantized.variant });
-    await expectDtype(services.fp32, 'float32');
-    await expectDtype(services.int8, 'int8');
-    const warmUp = workload.slice(0, Math.min(8, workload.length));
-    for (const service of [services.fp32, services.int8]) await driveHttpLoad(warmUp, { baseUrl: service.baseUrl, model: service.model, concurrency });
+  return withBenchRedis(async (redisUrl) => {
+    const services: Partial<Record<Precision, BenchService>> = {};
+    try {
+      services.fp32 = await startBenchService({ redisUrl, modelDir, concurrency });
+      services.int8 = await startBenchService({ redisUrl, modelDir, concurrency, variant: quantized.variant });
+      await expectDtype(services.fp32, 'float32');
+      await expectDtype(services.int8, 'int8');
+      const warmUp = workload.slice(0, Math.min(8, workload.length));
+      for (const service of [services.fp32, services.int8]) await driveHttpLoad(warmUp, { baseUrl: service.baseUrl, model: service.model, concurrency });
 
-    const measured: Record<Precision, number[]> = { fp32: [], int8: [] };
-    const scores: Partial<Record<Precision, number[][]>> = {};
-    for (let r = 1; r <= rounds; r++) {
-      const order: Precision[] = r % 2 === 1 ? ['fp32', 'int8'] : ['int8', 'fp32'];
-      for (const precision of order) {
-        const service = services[precision]!;
-        const progress = new Progress({ label: `int8 round ${r}/${rounds} ${precision}`, total: workload.length, unit: 'requests' });
-        const load = await driveHttpLoad(workload, {
-          baseUrl: service.baseUrl,
-          model: service.model,
-          concurrency,
-          keepScores: scores[precision] === undefined,
-          onProgress: (done) => progress.update(done),
-        });
-        progress.finish();
-        measured[precision].push(load.pairsPerSecond);
-        scores[precision] ??= load.scores;
-        log(`int8 round ${r}/${rounds} ${precision} pipeline: ${load.pairsPerSecond.toFixed(1)} pairs/s`);
+      const measured: Record<Precision, number[]> = { fp32: [], int8: [] };
+      const scores: Partial<Record<Precision, number[][]>> = {};
+      for (let r = 1; r <= rounds; r++) {
+        const order: Precision[] = r % 2 === 1 ? ['fp32', 'int8'] : ['int8', 'fp32'];
+        for (const precision of order) {
+          const service = services[precision]!;
+          const progress = new Progress({ label: `int8 round ${r}/${rounds} ${precision}`, total: workload.length, unit: 'requests' });
+          const load = await driveHttpLoad(workload, {
+            baseUrl: service.baseUrl,
+            model: service.model,
+            concurrency,
+            keepScores: scores[precision] === undefined,
+            onProgress: (done) => progress.update(done),
+          });
+          progress.finish();
+          measured[precision].push(load.pairsPerSecond);
+          scores[precision] ??= load.scores;
+          log(`int8 round ${r}/${rounds} ${precision} pipeline: ${load.pairsPerSecond.toFixed(1)} pairs/s`);
+        }
       }
+      const agreement = rankAgreement(scores.fp32!, scores.int8!);
+      return { variant: quantized.variant, quantizedNodes: quantized.quantizedNodes, fp32Rounds: measured.fp32, int8Rounds: measured.int8, agreement };
+    } finally {
+      await services.int8?.close();
+      await services.fp32?.close();
     }
-    const agreement = rankAgreement(scores.fp32!, scores.int8!);
-    return { variant: quantized.variant, quantizedNodes: quantized.quantizedNodes, fp32Rounds: measured.fp32, int8Rounds: measured.int8, agreement };
-  } finally {
-    await services.int8?.close();
-    await services.fp32?.close();
-    await redis.stop();
-  }
+  });
 }
 
 /**

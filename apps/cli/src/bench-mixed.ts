@@ -1,9 +1,7 @@
 import { driveHttpLoad, driveMixedLoad, generateWorkload, median, percentile, type MixedLoadResult, type RerankRequest } from '@rerank-pool/bench';
-import { loadConfig } from '@rerank-pool/config';
 import { processMetrics, type RerankMetrics } from '@rerank-pool/telemetry';
 import { round } from './bench-rounding.js';
-import { startBenchService } from './bench-service.js';
-import { ensureRedis } from './local-redis.js';
+import { withBenchService } from './bench-service.js';
 
 /** Sync requests timed one at a time on the idle service. */
 const IDLE_PROBES = 40;
@@ -52,20 +50,10 @@ export interface MixedOptions {
  * close to idle, and the batch's throughput kept.
  */
 export async function measureMixed(lines: RerankRequest[], modelDir: string, { concurrency, rounds, log }: MixedOptions): Promise<MixedReport> {
-  const redis = await ensureRedis(loadConfig().redisUrl);
   // The worker records into the process's registry: the section reports what it added there.
   const metrics = processMetrics();
   const before = await readCounters(metrics);
-  try {
-    const service = await startBenchService({ redisUrl: redis.url, modelDir, concurrency });
-    try {
-      return await measure({ baseUrl: service.baseUrl, model: service.model, lines, rounds, log, metrics, before });
-    } finally {
-      await service.close();
-    }
-  } finally {
-    await redis.stop();
-  }
+  return withBenchService({ modelDir, concurrency }, ({ baseUrl, model }) => measure({ baseUrl, model, lines, rounds, log, metrics, before }));
 }
 
 interface Phase {

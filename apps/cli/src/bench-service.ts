@@ -7,6 +7,7 @@ import { buildApi } from '@rerank-pool/api';
 import { loadConfig } from '@rerank-pool/config';
 import { deleteKeysWithPrefix } from '@rerank-pool/queue';
 import { RerankWorker } from '@rerank-pool/worker';
+import { ensureRedis } from './local-redis.js';
 
 export interface BenchServiceOptions {
   /** Redis the service's queues live on; the service takes a key prefix of its own there. */
@@ -78,6 +79,31 @@ export async function startBenchService({ redisUrl, modelDir, concurrency, varia
       await cleanUp();
     },
   };
+}
+
+/**
+ * Runs `use` with the Redis bench services take their prefixes on: REDIS_URL, or a private
+ * redis-server started for the run when nothing answers there; that one is stopped after.
+ */
+export async function withBenchRedis<T>(use: (redisUrl: string) => Promise<T>): Promise<T> {
+  const redis = await ensureRedis(loadConfig().redisUrl);
+  try {
+    return await use(redis.url);
+  } finally {
+    await redis.stop();
+  }
+}
+
+/** Runs `use` with one bench service (`startBenchService`) on the bench's Redis, and stops both after. */
+export function withBenchService<T>(options: Omit<BenchServiceOptions, 'redisUrl'>, use: (service: BenchService) => Promise<T>): Promise<T> {
+  return withBenchRedis(async (redisUrl) => {
+    const service = await startBenchService({ ...options, redisUrl });
+    try {
+      return await use(service);
+    } finally {
+      await service.close();
+    }
+  });
 }
 
 async function deleteKeys(url: string, prefix: string): Promise<void> {

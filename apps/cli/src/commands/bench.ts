@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { countPairs, driveBatch, driveHttpLoad, generateWorkload, median, percentile, runBareLoop, type BareLoopOptions, type LoopResult, type RerankRequest } from '@rerank-pool/bench';
 import type { BatchStats } from '@rerank-pool/batcher';
-import { loadConfig } from '@rerank-pool/config';
 import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
 import type { SynthPresetName } from '@rerank-pool/model-synth';
 import { parseCommandArgs, positiveIntegerArg } from '../args.js';
@@ -10,9 +9,8 @@ import { measureCache } from '../bench-cache.js';
 import { int8Lines, int8Report, measureInt8, type Int8Report } from '../bench-int8.js';
 import { formatMixed, measureMixed, type MixedReport } from '../bench-mixed.js';
 import { round } from '../bench-rounding.js';
-import { startBenchService } from '../bench-service.js';
+import { withBenchService } from '../bench-service.js';
 import { UsageError } from '../cli-error.js';
-import { ensureRedis } from '../local-redis.js';
 import { Progress } from '../progress.js';
 import { ensureSyntheticModel } from '../synthetic-model.js';
 
@@ -216,13 +214,7 @@ interface PipelineResult {
  * idles meanwhile) and then the HTTP load.
  */
 async function measurePipeline(workload: RerankRequest[], modelDir: string, { concurrency, rounds, limitLoop }: PipelineOptions): Promise<PipelineResult> {
-  const redis = await ensureRedis(loadConfig().redisUrl);
-  const service = await startBenchService({ redisUrl: redis.url, modelDir, concurrency }).catch(async (error: unknown) => {
-    await redis.stop();
-    throw error;
-  });
-  const { worker, baseUrl, model } = service;
-  try {
+  return withBenchService({ modelDir, concurrency }, async ({ worker, baseUrl, model }) => {
     const batches: BatchStats[] = [];
     worker.onBatch((_, stats) => batches.push(stats));
 
@@ -270,8 +262,5 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
       latency: { p50: percentile(samples, 50), p95: percentile(samples, 95) },
       overhead: { p50: percentile(overheads, 50), p95: percentile(overheads, 95) },
     };
-  } finally {
-    await service.close();
-    await redis.stop();
-  }
+  });
 }
