@@ -1,9 +1,10 @@
-import { Redis } from 'ioredis';
 import { resolveModelAliases } from '@rerank-pool/config';
 import type { Config } from '@rerank-pool/config';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
 import { modelIdFromRef } from '@rerank-pool/model-hub';
-import { RerankQueue, closeRedis, listLiveWorkers, redisOptionsFromUrl, requestRedisOptions, whenReady, within } from '@rerank-pool/queue';
+import { RerankQueue, closeRedis, listLiveWorkers, whenReady, within } from '@rerank-pool/queue';
+import { openRedis, redisTarget, requestRedisOptions } from '@rerank-pool/redis-connection';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import type { RerankJobStatus, WorkerHeartbeat } from '@rerank-pool/queue';
 import type { QueueDepth } from '@rerank-pool/telemetry';
 
@@ -17,7 +18,7 @@ export class ModelRegistry {
   /** RERANK_MODEL_ALIASES: other names of served models (alias -> served id). */
   readonly aliases: ReadonlyMap<string, string>;
   private readonly queues = new Map<string, RerankQueue>();
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
   /** Every Redis connection of the API by name, for readiness: each says whether it is up. */
   private readonly connections = new Map<string, ConnectionCheck>();
@@ -25,7 +26,7 @@ export class ModelRegistry {
 
   constructor(config: Config, modelRefs: readonly string[]) {
     if (modelRefs.length === 0) throw new TypeError('at least one model must be served');
-    const connection = redisOptionsFromUrl(config.redisUrl);
+    const connection = redisTarget(config);
     this.prefix = config.queuePrefix;
     this.modelIds = [...new Set(modelRefs.map(modelIdFromRef))];
     this.aliases = resolveModelAliases(config.rerankModelAliases, this.modelIds);
@@ -35,7 +36,7 @@ export class ModelRegistry {
         new RerankQueue(id, { connection, prefix: this.prefix, retentionSeconds: config.jobRetentionSeconds, tenantMaxQueuedJobs: config.tenantMaxQueuedJobs }),
       );
     }
-    this.redis = new Redis(requestRedisOptions(connection));
+    this.redis = openRedis(requestRedisOptions(connection));
     // ioredis reconnects by itself; a failing command reaches the request that issued it.
     this.redis.on('error', () => {});
     this.watchConnection('registry', (waitMs) => whenReady(this.redis, waitMs));
@@ -43,7 +44,7 @@ export class ModelRegistry {
   }
 
   /** The registry's own (fail-fast) connection to the queue Redis. */
-  get connection(): Redis {
+  get connection(): RedisClient {
     return this.redis;
   }
 

@@ -1,9 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
-import { closeRedis, redisOptionsFromUrl, requestRedisOptions, whenReady } from '@rerank-pool/queue';
+import { closeRedis, whenReady } from '@rerank-pool/queue';
+import { openRedis, redisTarget, requestRedisOptions } from '@rerank-pool/redis-connection';
 import type { ModelRegistry } from './model-registry.js';
 
 /** How long the API's start waits for the limiter's connection; unconnected, it lets requests through. */
@@ -28,7 +28,7 @@ const CONNECT_WAIT_MS = 1000;
 export async function installTenantRateLimit(app: FastifyInstance, config: Config, registry: ModelRegistry): Promise<void> {
   const { tenantRateLimit: max, tenantRateLimitWindowMs: windowMs } = config;
   if (max === 0) return;
-  const redis = new Redis({ ...requestRedisOptions(redisOptionsFromUrl(config.redisUrl)), enableOfflineQueue: false });
+  const redis = openRedis(requestRedisOptions(redisTarget(config)), { enableOfflineQueue: false });
   // ioredis reconnects by itself; a failed check is skipped (skipOnError).
   redis.on('error', () => {});
   registry.watchConnection('rate limit', (waitMs) => whenReady(redis, waitMs));

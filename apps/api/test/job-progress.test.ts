@@ -1,7 +1,8 @@
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, syntheticText } from '@rerank-pool/model-synth';
-import { queueNameForModel, redisOptionsFromUrl } from '@rerank-pool/queue';
+import { queueNameForModel } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { postJson, startLiveService, type LiveService } from './helpers/live-service.js';
 
 // About a second of work for the tiny model on one thread: long enough for progress to be written.

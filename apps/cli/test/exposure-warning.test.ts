@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { deleteKeysWithPrefix, redisOptionsFromUrl } from '@rerank-pool/queue';
+import { deleteKeysWithPrefix } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { Redis } from 'ioredis';
 import { API_SERVER, exposureWarning, isLoopbackHost, WORKER_METRICS_SERVER } from '../src/exposure-warning.js';
 

@@ -1,5 +1,5 @@
 import { QueueEvents, type ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { isLineJobId } from '@rerank-pool/batches';
 import { closeQueue, PRIORITY } from '@rerank-pool/queue';
 
@@ -19,7 +19,7 @@ export interface InteractiveReserveOptions {
   /** For the blocking read of the queue's events: a connection of its own. */
   connection: ConnectionOptions;
   /** For the one read of an added job's priority. */
-  redis: Redis;
+  redis: RedisClient;
   /** The consumer's job slots (WORKER_CONCURRENCY). */
   concurrency: number;
   /** Aborts a running job's signal (BullMQ's `Worker.cancelJob`). */

@@ -1,12 +1,13 @@
 import { basename } from 'node:path';
 import { Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { DynamicBatcher, type BatchStats } from '@rerank-pool/batcher';
 import { BatchLineSettler, type BatchLineReceipt } from '@rerank-pool/batches';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
-import { CANCEL_REQUESTED, CancelRequestListener, closeRedis, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, redisOptionsFromUrl, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
+import { CANCEL_REQUESTED, CancelRequestListener, closeRedis, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
+import { bullConnection, openRedis, redisTarget } from '@rerank-pool/redis-connection';
+import type { BullConnection, RedisClient } from '@rerank-pool/redis-connection';
 import { modelIdentity, openScoreCache, type ScoreCache } from '@rerank-pool/score-cache';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
@@ -32,7 +33,7 @@ export function workerStopBoundMs(drainTimeoutMs: number): number {
 }
 
 /** Logs an outage once when it starts and once when it ends, not every reconnect attempt. */
-function logConnectionState(redis: Redis, logger: WorkerLogger): void {
+function logConnectionState(redis: RedisClient, logger: WorkerLogger): void {
   let down = false;
   redis.on('error', (error) => {
     if (down) return;
@@ -76,7 +77,8 @@ function hubRevision(source: string, dir: string): string | undefined {
 export class RerankWorker {
   readonly workerId: string;
   private readonly models: ServedModel[];
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
+  private readonly bull: BullConnection;
   private readonly dispatcher?: WebhookDispatcher;
   private readonly cancels: CancelRequestListener;
   private readonly scoreCache?: ScoreCache;
@@ -91,7 +93,8 @@ export class RerankWorker {
   private constructor(args: {
     workerId: string;
     models: ServedModel[];
-    redis: Redis;
+    redis: RedisClient;
+    bull: BullConnection;
     dispatcher?: WebhookDispatcher;
     cancels: CancelRequestListener;
     scoreCache?: ScoreCache;
@@ -104,6 +107,7 @@ export class RerankWorker {
     this.workerId = args.workerId;
     this.models = args.models;
     this.redis = args.redis;
+    this.bull = args.bull;
     this.dispatcher = args.dispatcher;
     this.cancels = args.cancels;
     this.scoreCache = args.scoreCache;
@@ -120,8 +124,10 @@ export class RerankWorker {
     const metrics = options.metrics ?? processMetrics();
     const workerId = options.workerId ?? defaultWorkerId();
     const heartbeatMs = options.heartbeatMs ?? WORKER_DEFAULTS.heartbeatMs;
-    const connection = redisOptionsFromUrl(config.redisUrl);
-    const redis = new Redis(connection);
+    const connection = redisTarget(config);
+    const redis = openRedis(connection);
+    // What every BullMQ consumer and event reader of this process opens its connections from.
+    const bull = bullConnection(connection);
     logConnectionState(redis, logger);
     // The worker that finishes a batch line records its result in the batch, once (libs/batches).
     const settler = new BatchLineSettler(redis, config.queuePrefix);
@@ -176,7 +182,7 @@ export class RerankWorker {
         const reserve = new InteractiveReserve({
           queueName: queueNameForModel(resolved.id),
           prefix: config.queuePrefix,
-          connection,
+          connection: bull.connection,
           redis,
           concurrency: config.workerConcurrency,
           cancelJob: (jobId, reason) => consumer.cancelJob(jobId, reason),
@@ -204,7 +210,7 @@ export class RerankWorker {
             return result;
           }),
           {
-            connection,
+            connection: bull.connection,
             prefix: config.queuePrefix,
             concurrency: config.workerConcurrency,
             autorun: false,
@@ -246,6 +252,7 @@ export class RerankWorker {
       await Promise.allSettled(reserves.map((reserve) => reserve.close()));
       await cancels.close();
       await scoreCache?.close();
+      await bull.close();
       redis.disconnect();
       throw error;
     }
@@ -281,7 +288,7 @@ export class RerankWorker {
 
     let dispatcher: WebhookDispatcher | undefined;
     if (config.webhookSecret) {
-      dispatcher = new WebhookDispatcher({ connection, secret: config.webhookSecret, prefix: config.queuePrefix, lockDurationMs: config.workerLockMs, allowedHosts: config.webhookAllowedHosts });
+      dispatcher = new WebhookDispatcher({ connection, models: served.map((m) => m.id), secret: config.webhookSecret, prefix: config.queuePrefix, lockDurationMs: config.workerLockMs, allowedHosts: config.webhookAllowedHosts });
       dispatcher.on('error', (error) => logger.warn('webhook delivery', { err: error.message }));
       dispatcher.start();
     }
@@ -289,6 +296,7 @@ export class RerankWorker {
       workerId,
       models: served,
       redis,
+      bull,
       dispatcher,
       cancels,
       scoreCache,
@@ -365,6 +373,7 @@ export class RerankWorker {
       // An undelivered webhook keeps its lock until it expires and is then delivered by another worker.
       const dispatcherClosed = this.dispatcher && within(this.dispatcher.close(), CLOSE_STEP_TIMEOUT_MS);
       await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), ...this.models.map((m) => m.reserve.close()), dispatcherClosed, this.cancels.close(), this.scoreCache?.close()]);
+      await this.bull.close();
       await closeRedis(this.redis);
       this.removeMetricSources();
       await this.metricsServer?.close();

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { within } from '@rerank-pool/queue';
 import type { WebhookDispatcher } from '@rerank-pool/queue';
 import type { RerankMetrics } from '@rerank-pool/telemetry';
@@ -13,7 +13,7 @@ export interface WorkerGaugeSources {
   /** The served models; read at each scrape, so models added after registering are included. */
   models: readonly GaugedModel[];
   /** The worker's queue connection, pinged at scrape time for `rerank_redis_up`. */
-  redis: Redis;
+  redis: RedisClient;
   /** The webhook dispatcher, when this worker delivers webhooks. */
   dispatcher?: WebhookDispatcher;
 }

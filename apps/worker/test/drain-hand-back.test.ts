@@ -7,7 +7,8 @@ import { loadConfig, type Config } from '@rerank-pool/config';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { createRng, synthesizeModel, syntheticText } from '@rerank-pool/model-synth';
-import { queueNameForModel, redisOptionsFromUrl, RerankQueue } from '@rerank-pool/queue';
+import { queueNameForModel, RerankQueue } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { RerankWorker } from '@rerank-pool/worker';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redisOptionsFromUrl } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { InteractiveReserve } from '../src/interactive-reserve.js';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
 

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@rerank-pool/config';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { createRng, synthesizeModel, syntheticText } from '@rerank-pool/model-synth';
-import { queueNameForModel, redisOptionsFromUrl, requestCancel, RerankQueue, TenantQueuedJobs } from '@rerank-pool/queue';
+import { queueNameForModel, requestCancel, RerankQueue, TenantQueuedJobs } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { RerankMetrics } from '@rerank-pool/telemetry';
 import { RerankWorker } from '@rerank-pool/worker';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
@@ -100,7 +101,7 @@ describe('when the client waiting for a job goes away', () => {
     while (jobId === '') await sleep(5);
     await stateOf(jobId, 'active');
     // Picked up: the job no longer counts against its tenant's TENANT_MAX_QUEUED_JOBS.
-    const counts = new TenantQueuedJobs(redis, { prefix, ttlSeconds: 60 });
+    const counts = new TenantQueuedJobs(redis, { queueQualifiedName: `${prefix}:${queueNameForModel(modelId)}`, ttlSeconds: 60 });
     for (const deadline = Date.now() + 2000; (await counts.count('acme')) > 0 && Date.now() < deadline; ) await sleep(10);
     expect(await counts.count('acme')).toBe(0);
 
@@ -151,7 +152,7 @@ describe('when the client waiting for a job goes away', () => {
         client.signal,
       );
       waiting.catch(() => undefined);
-      const counts = new TenantQueuedJobs(redis, { prefix, ttlSeconds: 60 });
+      const counts = new TenantQueuedJobs(redis, { queueQualifiedName: `${prefix}:${idle.name}`, ttlSeconds: 60 });
       while (jobId === '') await sleep(5);
       expect(await counts.count('acme')).toBe(1);
       client.abort();

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { synthesizeModel } from '@rerank-pool/model-synth';
-import { redisOptionsFromUrl, RerankQueue } from '@rerank-pool/queue';
+import { RerankQueue } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
 function freePort(): Promise<number> {

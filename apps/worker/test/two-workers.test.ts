@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { InferencePool } from '@rerank-pool/model-runtime';
 import { createRng, synthesizeModel, syntheticText } from '@rerank-pool/model-synth';
-import { queueNameForModel, redisOptionsFromUrl, RerankQueue } from '@rerank-pool/queue';
+import { queueNameForModel, RerankQueue } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { REDIS_URL, testPrefix } from './support/redis-prefix.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 

@@ -1,11 +1,11 @@
-import type { RedisOptions } from 'ioredis';
+import type { RedisTarget } from '@rerank-pool/redis-connection';
 import type { ObjectStore } from '@rerank-pool/object-store';
 import { withoutUndefined } from '@rerank-pool/queue';
 import type { LineParser } from './line-parser.js';
 
 export interface BatchOptions {
-  /** Redis connection options (see `redisOptionsFromUrl` of @rerank-pool/queue). */
-  connection: RedisOptions;
+  /** Where Redis is (see `redisTarget` of @rerank-pool/redis-connection): one server, Sentinel or a cluster. */
+  connection: RedisTarget;
   /** The batch store (BATCH_STORE_URL): uploaded inputs, results parts, finished results. */
   store: ObjectStore;
   /** Model ids whose queues batch lines may go to. */

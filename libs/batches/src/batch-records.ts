@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { batchIndexKeys, batchKeys, SEGMENT_LINES, segmentOf } from './batch-keys.js';
 import type { BatchKeys } from './batch-keys.js';
 import { defineBatchScripts } from './batch-scripts.js';
@@ -45,7 +46,7 @@ export class BatchRecords {
   private readonly index: { active: string; expiring: string };
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly prefix: string,
   ) {
     defineBatchScripts(redis);

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { SEGMENT_LINES } from './batch-keys.js';
 
 type Arg = string | number | Buffer;
@@ -337,7 +338,7 @@ return 1
 `;
 
 /** Registers the scripts on a client (EVALSHA, loaded on first use). */
-export function defineBatchScripts(redis: Redis): void {
+export function defineBatchScripts(redis: RedisClient): void {
   const fixed: Record<string, [keys: number, lua: string]> = {
     batchOpenUpload: [2, OPEN_UPLOAD],
     batchCommitPart: [2, COMMIT_PART],

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Errors, RerankPoolError } from '@rerank-pool/contracts';
 import { checkObjectUrl, ObjectStoreError, useObjectRef } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { closeSharedConnection, IdempotencySecret, queueNameForModel, requestRedisOptions, whenReady } from '@rerank-pool/queue';
+import { closeSharedConnection, IdempotencySecret, queueNameForModel, whenReady } from '@rerank-pool/queue';
+import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.js';
 import { BatchDriver } from './batch-driver.js';
 import type { BatchDriverEvents } from './batch-driver.js';
@@ -52,7 +53,7 @@ function urlError(error: unknown, field: string): RerankPoolError {
  */
 export class BatchService extends EventEmitter<BatchDriverEvents> {
   readonly options: FilledBatchOptions;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly records: BatchRecords;
   private readonly queues = new Map<string, Queue>();
   private readonly jobs: LineJobs;
@@ -64,7 +65,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
     super();
     this.options = fillBatchOptions(options);
     // Fail-fast options: a request during an outage gets its 503, and the driver retries its step.
-    this.redis = new Redis(requestRedisOptions(this.options.connection));
+    this.redis = openRedis(requestRedisOptions(this.options.connection));
     // ioredis reconnects by itself; a failing command reaches its caller.
     this.redis.on('error', () => {});
     this.records = new BatchRecords(this.redis, this.options.prefix);

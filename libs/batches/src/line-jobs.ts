@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { addPendingPairs, BATCH_LINE_PRIORITY, rerankJobName, takePendingPairs } from '@rerank-pool/queue';
 import { lineJobId } from './batch-ids.js';
@@ -16,7 +16,7 @@ const REMOVE_CONCURRENCY = 200;
  */
 export class LineJobs {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly queueFor: (model: string) => Queue,
     private readonly models: readonly string[],
     private readonly options: Pick<FilledBatchOptions, 'attempts' | 'backoffMs'>,
@@ -52,11 +52,16 @@ export class LineJobs {
   /** Of `indexes`, the lines with no job in any model queue. */
   async missing(batchId: string, indexes: readonly number[]): Promise<number[]> {
     if (indexes.length === 0) return [];
-    const queues = this.models.map((model) => this.queueFor(model));
-    const pipeline = this.redis.pipeline();
-    for (const index of indexes) for (const queue of queues) pipeline.exists(queue.toKey(lineJobId(batchId, index)));
-    const replies = (await execOrThrow(pipeline)) as number[];
-    return indexes.filter((_, i) => queues.every((_, q) => replies[i * queues.length + q] === 0));
+    // One round trip per model queue: on a cluster each queue's keys are in a slot of their own.
+    const found = await Promise.all(
+      this.models.map((model) => {
+        const queue = this.queueFor(model);
+        const pipeline = this.redis.pipeline();
+        for (const index of indexes) pipeline.exists(queue.toKey(lineJobId(batchId, index)));
+        return execOrThrow(pipeline) as Promise<number[]>;
+      }),
+    );
+    return indexes.filter((_, i) => found.every((replies) => replies[i] === 0));
   }
 
   /** Removes the jobs of `indexes` that have not started; returns the lines removed. A running job is locked and stays. */

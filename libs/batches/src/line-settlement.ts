@@ -1,6 +1,6 @@
 import { UnrecoverableError, WaitingError } from 'bullmq';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { decodeJobFailure, Errors, isRerankPoolError } from '@rerank-pool/contracts';
 import type { BatchLineRef, RerankJobData, RerankJobResult, RerankPoolError } from '@rerank-pool/contracts';
 import { BatchRecords } from './batch-records.js';
@@ -22,7 +22,7 @@ export type RerankProcessor<R> = (job: Job<RerankJobData>, token?: string, signa
 export class BatchLineSettler {
   private readonly records: BatchRecords;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.records = new BatchRecords(redis, prefix);
   }
 

@@ -1,4 +1,4 @@
-import { redisOptionsFromUrl } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFixture } from './support/batch-fixture.js';
 import type { BatchFixture } from './support/batch-fixture.js';

@@ -1,7 +1,7 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { apiKeys, commaList, httpUrl, integer, modelAliases, modelVariant, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookAllowedHosts, webhookSecret } from './parsers.js';
+import { apiKeys, commaList, hostPortList, httpUrl, integer, modelAliases, modelVariant, nonEmptyString, oneOf, redisUrl, storeUrl, storeUrlList, webhookAllowedHosts, webhookSecret } from './parsers.js';
 import type { Parser } from './parsers.js';
 import { REDACTED, redactRedisUrl } from './secret-text.js';
 import { WORKER_DRAIN_MS } from './worker-drain.js';
@@ -37,6 +37,39 @@ export const configSchema = {
     default: 'redis://127.0.0.1:6379',
     parse: redisUrl,
     redact: redactRedisUrl,
+  }),
+  redisClusterNodes: optional({
+    env: 'REDIS_CLUSTER_NODES',
+    doc: 'Run on a Redis Cluster: comma list of host:port of some of its nodes (the rest are discovered). REDIS_URL then gives only the password and TLS (rediss://), and must name database 0. Default: not a cluster',
+    parse: hostPortList(6379),
+  }),
+  redisSentinels: optional({
+    env: 'REDIS_SENTINELS',
+    doc: 'Reach Redis through Sentinel: comma list of host:port of the sentinels (port 26379 if left out); needs REDIS_SENTINEL_NAME. REDIS_URL then gives only the password, TLS and database; a failover is followed without a restart. Default: no Sentinel',
+    parse: hostPortList(26379),
+  }),
+  redisSentinelName: optional({
+    env: 'REDIS_SENTINEL_NAME',
+    doc: 'The master name the sentinels of REDIS_SENTINELS monitor (`sentinel monitor <name> ...`)',
+    parse: nonEmptyString,
+  }),
+  redisSentinelPassword: optional({
+    env: 'REDIS_SENTINEL_PASSWORD',
+    doc: "Password of the sentinels themselves, when they have one (REDIS_URL's password is the data nodes')",
+    redact: () => REDACTED,
+    parse: nonEmptyString,
+  }),
+  redisWaitReplicas: withDefault({
+    env: 'REDIS_WAIT_REPLICAS',
+    doc: 'Acknowledge a created job (202, batch accepted) only once this many replicas have it (Redis WAIT), so a failover right after cannot lose it; 0 turns it off. Not with REDIS_CLUSTER_NODES',
+    default: '0',
+    parse: integer(0, 16),
+  }),
+  redisWaitTimeoutMs: withDefault({
+    env: 'REDIS_WAIT_TIMEOUT_MS',
+    doc: 'How long a job creation waits for REDIS_WAIT_REPLICAS replicas before it is answered 503 (the job may still run: retry with the same idempotency_key)',
+    default: '1000',
+    parse: integer(1, 60_000),
   }),
   port: withDefault({ env: 'PORT', doc: 'HTTP port of the API', default: '8080', parse: integer(0, 65535) }),
   host: withDefault({ env: 'HOST', doc: 'Interface the API listens on', default: '0.0.0.0', parse: nonEmptyString }),

@@ -79,6 +79,23 @@ export function storeUrlList(raw: string): string[] {
   return commaList(raw).map((entry) => storeUrl(entry));
 }
 
+/** One `host:port` (`[v6 address]:port` for IPv6) of a comma list such as REDIS_SENTINELS. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** A comma list of `host:port`; a missing port is `defaultPort` (6379 for Redis, 26379 for Sentinel). */
+export function hostPortList(defaultPort: number): Parser<HostPort[]> {
+  return (raw) =>
+    commaList(raw).map((entry) => {
+      const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+))(?::(\d{1,5}))?$/.exec(entry);
+      const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+      if (!match || port < 1 || port > 65535) throw new ParseProblem(`must be a comma list of host:port, got ${shown(entry)} in ${shown(raw)}`);
+      return { host: match[1] ?? match[2]!, port };
+    });
+}
+
 export function commaList(raw: string): string[] {
   const items = raw.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new ParseProblem(`must be a comma-separated list without empty entries, got ${shown(raw)}`);

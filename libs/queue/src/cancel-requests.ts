@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
-import type { RedisOptions } from 'ioredis';
+import { openRedis } from '@rerank-pool/redis-connection';
+import type { RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
 import { closeRedis } from './close-redis.js';
 import { keys } from './keys.js';
 import { definePendingPairsCommands, takePendingPairsIn } from './pending-pairs.js';
@@ -35,7 +35,7 @@ interface CancelMessage {
  * the job before that removal then either finds the marker at pick-up or is already tracking the
  * job when the message arrives.
  */
-export async function requestCancel(redis: Redis, prefix: string, queueName: string, jobId: string): Promise<void> {
+export async function requestCancel(redis: RedisClient, prefix: string, queueName: string, jobId: string): Promise<void> {
   const message: CancelMessage = { queue: queueName, job: jobId };
   const replies = await redis
     .multi()
@@ -60,13 +60,13 @@ export interface PickedUpJob {
  * jobs (TENANT_MAX_QUEUED_JOBS) and the pending pairs, and a cancellation asked for before now is
  * found. Run on every attempt: a job picked up again (stalled, retried) is taken from neither twice.
  */
-export async function pickUpJob(redis: Redis, prefix: string, job: PickedUpJob): Promise<{ cancelRequested: boolean }> {
+export async function pickUpJob(redis: RedisClient, prefix: string, job: PickedUpJob): Promise<{ cancelRequested: boolean }> {
   const jobId = job.id ?? '';
   const tenant = (job.data as { tenant?: unknown } | undefined)?.tenant;
   definePendingPairsCommands(redis);
   const pipeline = redis.pipeline();
   takePendingPairsIn(pipeline, job.queueQualifiedName, jobId);
-  if (typeof tenant === 'string') pipeline.zrem(keys.tenantQueued(prefix, tenant), `${job.queueQualifiedName}:${jobId}`);
+  if (typeof tenant === 'string') pipeline.zrem(keys.tenantQueued(job.queueQualifiedName, tenant), `${job.queueQualifiedName}:${jobId}`);
   pipeline.exists(keys.cancelRequested(prefix, job.queueName, jobId));
   const replies = (await pipeline.exec()) ?? [];
   const [error, exists] = replies[replies.length - 1] ?? [new Error('no reply')];
@@ -85,15 +85,16 @@ export interface CancelRequestListenerEvents {
  * disconnected is lost; the marker `pickUpJob` checks covers jobs picked up after the request.
  */
 export class CancelRequestListener extends EventEmitter<CancelRequestListenerEvents> {
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private closing?: Promise<void>;
 
   constructor(
-    connection: RedisOptions,
+    connection: RedisTarget,
     private readonly prefix: string,
   ) {
     super();
-    this.subscriber = new Redis(connection);
+    // On a cluster, a message published on any node reaches subscribers of every node.
+    this.subscriber = openRedis(connection);
     // Reconnects by itself; the worker logs the outage from its own connection.
     this.subscriber.on('error', () => {});
     this.subscriber.on('message', (channel, raw) => {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { closeRedis } from './close-redis.js';
 import { within } from './within.js';
 
@@ -34,7 +34,7 @@ export async function closeQueue(queue: ClosableQueue, readyTimeoutMs = READY_TI
  * connection itself, first: BullMQ drops its listeners when it closes, and a connection that never
  * got ready would then fail BullMQ's start-up wait with nobody listening (an unhandled rejection).
  */
-export async function closeSharedConnection(redis: Redis, queues: ReadonlyArray<ClosableQueue | undefined>): Promise<void> {
+export async function closeSharedConnection(redis: RedisClient, queues: ReadonlyArray<ClosableQueue | undefined>): Promise<void> {
   await closeRedis(redis);
   await Promise.allSettled(queues.map((queue) => queue && closeQueue(queue)));
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
 import { queueNameForModel } from './queue-name.js';
 
@@ -17,7 +17,7 @@ export interface WorkerHeartbeat {
  * clocks of other hosts. A set indexes the keys; it has no TTL (workers' TTLs differ) and
  * `listLiveWorkers` prunes members whose key expired, so it holds only recent workers.
  */
-export async function publishHeartbeat(redis: Redis, prefix: string, heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void> {
+export async function publishHeartbeat(redis: RedisClient, prefix: string, heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void> {
   const queueName = queueNameForModel(heartbeat.model);
   const setKey = keys.heartbeatSet(prefix, queueName);
   await redis
@@ -28,13 +28,13 @@ export async function publishHeartbeat(redis: Redis, prefix: string, heartbeat: 
 }
 
 /** Removes a worker's heartbeat at once (graceful shutdown), so readiness drops without waiting for the TTL. */
-export async function removeHeartbeat(redis: Redis, prefix: string, model: string, workerId: string): Promise<void> {
+export async function removeHeartbeat(redis: RedisClient, prefix: string, model: string, workerId: string): Promise<void> {
   const queueName = queueNameForModel(model);
   await redis.multi().del(keys.heartbeat(prefix, queueName, workerId)).srem(keys.heartbeatSet(prefix, queueName), workerId).exec();
 }
 
 /** Workers of `model` whose heartbeat has not expired. */
-export async function listLiveWorkers(redis: Redis, prefix: string, model: string): Promise<WorkerHeartbeat[]> {
+export async function listLiveWorkers(redis: RedisClient, prefix: string, model: string): Promise<WorkerHeartbeat[]> {
   const queueName = queueNameForModel(model);
   const setKey = keys.heartbeatSet(prefix, queueName);
   const workerIds = await redis.smembers(setKey);

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
 
 /** Bytes of the idempotency secret: as many as the HMAC's hash, so the key is never the weak part. */
@@ -32,7 +32,7 @@ export class IdempotencySecret {
   private loading?: Promise<Buffer>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

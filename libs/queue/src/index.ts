@@ -4,8 +4,7 @@ export { PRIORITY, RERANK_QUEUE_DEFAULTS } from './rerank-queue-options.js';
 export type { RerankQueueOptions } from './rerank-queue-options.js';
 export type { RerankJobStatus } from './job-status.js';
 export { toJobStatusBody } from './job-status-body.js';
-export { queueNameForModel } from './queue-name.js';
-export { redisOptionsFromUrl, requestRedisOptions, reconnectDelay } from './redis-options.js';
+export { queueNameForModel, webhookQueueNameForModel } from './queue-name.js';
 export { isRedisUnreachable, redisUnavailable, REDIS_RETRY_AFTER_SECONDS } from './redis-unavailable.js';
 export { whenReady } from './when-ready.js';
 export { workerLockOptions } from './worker-lock-options.js';
@@ -18,7 +17,6 @@ export { publishHeartbeat, removeHeartbeat, listLiveWorkers } from './heartbeat.
 export type { WorkerHeartbeat } from './heartbeat.js';
 export { WebhookDispatcher } from './webhook-dispatcher.js';
 export type { WebhookDispatcherOptions, WebhookDispatcherEvents } from './webhook-dispatcher.js';
-export { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 export type { WebhookJobData } from './webhook-job.js';
 export { signWebhook, WEBHOOK_HEADERS } from './webhook-signature.js';
 export { CallbackTargetPolicy } from './callback-target-policy.js';

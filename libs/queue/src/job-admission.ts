@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
 import { ADD_PENDING_PAIRS_LUA } from './pending-pairs.js';
 import { RESERVE_QUEUED_LUA } from './tenant-queued-jobs.js';
@@ -69,7 +69,7 @@ return 0
 /** Admission of the jobs of one queue (see `ADMIT_LUA`). */
 export class JobAdmission {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly tenantQueued: TenantQueuedJobs,
     /** `prefix:queueName`, which the pending-pairs keys hang off. */
     private readonly queueQualifiedName: string,

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
 
 /** What every rerank job is named before its tenant: `rerank:<tenant>`. */
@@ -21,7 +21,7 @@ export function rerankJobName(tenant: string): string {
  * tenant's job cost the same commands, so neither the answer nor its timing tells them apart.
  * Only a job added before names carried the tenant has its payload read for it.
  */
-export async function readJobOwner(redis: Redis, queue: Queue, prefix: string, jobId: string): Promise<string | undefined> {
+export async function readJobOwner(redis: RedisClient, queue: Queue, prefix: string, jobId: string): Promise<string | undefined> {
   const jobKey = queue.toKey(jobId);
   const replies = await redis.pipeline().hget(jobKey, 'name').get(keys.tombstone(prefix, queue.name, jobId)).exec();
   if (!replies) throw new Error(`reading the owner of job ${jobId} was aborted`);

@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { decodeJobFailure, parseRerankJobData, parseRerankJobResult } from '@rerank-pool/contracts';
 import type { JobStatus, RerankJobData, RerankJobResult, RerankPoolError } from '@rerank-pool/contracts';
 import { readTombstone } from './tombstone.js';
@@ -26,7 +26,7 @@ function progressOf(job: Job): number {
 }
 
 /** Reads a job (or its cancel tombstone); undefined when neither exists. No tenant check. */
-export async function readJobStatus(queue: Queue, redis: Redis, prefix: string, jobId: string): Promise<RerankJobStatus | undefined> {
+export async function readJobStatus(queue: Queue, redis: RedisClient, prefix: string, jobId: string): Promise<RerankJobStatus | undefined> {
   // State before payload: a job seen completed is then read with its return value, never without.
   const state = await queue.getJobState(jobId);
   const job = state === 'unknown' ? undefined : await queue.getJob(jobId);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 
 /**
  * When the job at the head of each priority class was enqueued: what "how long has the oldest
@@ -30,7 +30,7 @@ interface OldestPendingCommands {
   rerankPoolOldestPending(prioritized: string, jobPrefix: string, priorities: readonly number[]): Promise<string[]>;
 }
 
-function commands(redis: Redis): OldestPendingCommands {
+function commands(redis: RedisClient): OldestPendingCommands {
   if (!('rerankPoolOldestPending' in redis)) redis.defineCommand('rerankPoolOldestPending', { numberOfKeys: 1, lua: OLDEST_LUA });
   return redis as unknown as OldestPendingCommands;
 }
@@ -39,7 +39,7 @@ function commands(redis: Redis): OldestPendingCommands {
  * Enqueue time (epoch ms) of the head job of each priority class of the queue `queueQualifiedName`
  * (`prefix:name`, as BullMQ keys it); a class with no job waiting is absent.
  */
-export async function readOldestPending(redis: Redis, queueQualifiedName: string, classes: Readonly<Record<string, number>>): Promise<Record<string, number>> {
+export async function readOldestPending(redis: RedisClient, queueQualifiedName: string, classes: Readonly<Record<string, number>>): Promise<Record<string, number>> {
   const names = Object.keys(classes);
   const stamps = await commands(redis).rerankPoolOldestPending(`${queueQualifiedName}:prioritized`, `${queueQualifiedName}:`, Object.values(classes));
   const oldest: Record<string, number> = {};

@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
 
 /**
@@ -110,7 +111,7 @@ interface PendingPairsCommands {
 }
 
 /** Defines the scripts on `redis` (once); their pipelines get them too. Array arguments are flattened by ioredis. */
-function commands(redis: Redis): PendingPairsCommands {
+function commands(redis: RedisClient): PendingPairsCommands {
   if (!('rerankPoolAddPendingPairs' in redis)) {
     redis.defineCommand('rerankPoolAddPendingPairs', { numberOfKeys: 2, lua: ADD_LUA });
     redis.defineCommand('rerankPoolTakePendingPairs', { numberOfKeys: 2, lua: TAKE_LUA });
@@ -140,7 +141,7 @@ export interface PendingPairsReconcileOptions {
 const RECONCILE_DEFAULTS: Required<PendingPairsReconcileOptions> = { graceMs: 10_000, intervalMs: 5000, count: 1000 };
 
 /** Counts `jobs` as pending in the queue `queueQualifiedName`; returns the pairs added (an entry present already adds none). */
-export async function addPendingPairs(redis: Redis, queueQualifiedName: string, jobs: readonly PendingPairsEntry[]): Promise<number> {
+export async function addPendingPairs(redis: RedisClient, queueQualifiedName: string, jobs: readonly PendingPairsEntry[]): Promise<number> {
   if (jobs.length === 0) return 0;
   const now = Date.now();
   const args = jobs.flatMap(({ jobId, pairs, priorityClass }) => [jobId, Math.max(0, Math.floor(pairs)), priorityClass, now]);
@@ -148,7 +149,7 @@ export async function addPendingPairs(redis: Redis, queueQualifiedName: string, 
 }
 
 /** The jobs left the pending ones (picked up, removed, never added); returns the pairs taken. Idempotent. */
-export async function takePendingPairs(redis: Redis, queueQualifiedName: string, jobIds: readonly string[]): Promise<number> {
+export async function takePendingPairs(redis: RedisClient, queueQualifiedName: string, jobIds: readonly string[]): Promise<number> {
   if (jobIds.length === 0) return 0;
   return commands(redis).rerankPoolTakePendingPairs(keys.pendingPairs(queueQualifiedName), keys.pendingPairsTotal(queueQualifiedName), jobIds);
 }
@@ -159,12 +160,12 @@ export function takePendingPairsIn(pipeline: ChainableCommander, queueQualifiedN
 }
 
 /** Makes sure the scripts exist on `redis` before a pipeline of it uses them. */
-export function definePendingPairsCommands(redis: Redis): void {
+export function definePendingPairsCommands(redis: RedisClient): void {
   commands(redis);
 }
 
 /** Pending pairs per priority class, every class of `classes` present (0 when none wait). */
-export async function readPendingPairs(redis: Redis, queueQualifiedName: string, classes: readonly string[]): Promise<Record<string, number>> {
+export async function readPendingPairs(redis: RedisClient, queueQualifiedName: string, classes: readonly string[]): Promise<Record<string, number>> {
   const totals = await redis.hgetall(keys.pendingPairsTotal(queueQualifiedName));
   const read: Record<string, number> = Object.fromEntries(classes.map((name) => [name, 0]));
   // Never below 0: a total can only go negative if its hash was edited by hand.
@@ -176,7 +177,7 @@ export async function readPendingPairs(redis: Redis, queueQualifiedName: string,
  * One reconcile step (see the module comment): drops entries of jobs that started or are gone.
  * Returns the entries dropped, or -1 when another caller ran a step within the interval.
  */
-export async function reconcilePendingPairs(redis: Redis, queueQualifiedName: string, options: PendingPairsReconcileOptions = {}): Promise<number> {
+export async function reconcilePendingPairs(redis: RedisClient, queueQualifiedName: string, options: PendingPairsReconcileOptions = {}): Promise<number> {
   const { graceMs, intervalMs, count } = { ...RECONCILE_DEFAULTS, ...options };
   return commands(redis).rerankPoolReconcilePendingPairs(
     keys.pendingPairs(queueQualifiedName),

@@ -1,9 +1,26 @@
 /**
- * BullMQ queue names cannot contain ':' (it separates Redis key parts) and model ids contain '/'.
- * encodeURIComponent escapes both and is injective, so two models never share a queue; the
- * `rerank-` prefix keeps model queues apart from the `webhooks` queue and heartbeat keys.
+ * The hash tag of a model's keys: every key of its queue, of its webhook queue and of this
+ * library's bookkeeping for it holds `{tag}`, so on a Redis Cluster they all share one slot (BullMQ's
+ * scripts and a webhook flow touch several of them at once) while different models' queues spread
+ * over the nodes. BullMQ queue names cannot contain ':' (it separates Redis key parts) and model
+ * ids contain '/'; encodeURIComponent escapes both, and the braces, and is injective, so two
+ * models never share a tag.
  */
-export function queueNameForModel(modelId: string): string {
+function modelTag(modelId: string): string {
   if (modelId === '') throw new TypeError('modelId must not be empty');
-  return `rerank-${encodeURIComponent(modelId)}`;
+  return `{${encodeURIComponent(modelId)}}`;
+}
+
+/** The BullMQ queue of a model's rerank jobs: `rerank-{model}`. */
+export function queueNameForModel(modelId: string): string {
+  return `rerank-${modelTag(modelId)}`;
+}
+
+/**
+ * The BullMQ queue of the webhook deliveries of a model's jobs: `webhooks-{model}`. A delivery is
+ * the flow parent of its rerank job, and BullMQ moves a parent in the same script that finishes
+ * its child, so the two queues must share a slot: one webhook queue per model, not one for all.
+ */
+export function webhookQueueNameForModel(modelId: string): string {
+  return `webhooks-${modelTag(modelId)}`;
 }

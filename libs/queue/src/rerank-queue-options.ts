@@ -1,13 +1,13 @@
-import type { RedisOptions } from 'ioredis';
+import type { RedisTarget } from '@rerank-pool/redis-connection';
 import { withoutUndefined } from './without-undefined.js';
 
 export interface RerankQueueOptions {
   /**
-   * Redis connection options (see `redisOptionsFromUrl`). Commands run on one connection with
-   * `requestRedisOptions` (they fail fast while Redis is unreachable); results are followed on a
-   * blocking one of BullMQ's.
+   * Where Redis is (see `redisTarget`, `redisOptionsFromUrl`): one server, a Sentinel group or a
+   * cluster. Commands run on one connection with `requestRedisOptions` (they fail fast while Redis
+   * is unreachable); results are followed on a blocking one of BullMQ's.
    */
-  connection: RedisOptions;
+  connection: RedisTarget;
   /** BullMQ key prefix. Default `rerank-pool`. */
   prefix?: string;
   /** Tries per job before it fails (crashes and transient errors are retried). Default 3. */

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { IdempotencySecret, idempotentJobId } from './idempotency.js';
 import { readJobOwner, rerankJobName } from './job-owner.js';
 import { readJobStatus } from './job-status.js';
 import type { RerankJobStatus } from './job-status.js';
-import { queueNameForModel } from './queue-name.js';
+import { queueNameForModel, webhookQueueNameForModel } from './queue-name.js';
 import { ResultWaiter } from './result-waiter.js';
 import { BATCH_LINE_PRIORITY, PRIORITY, fillRerankQueueOptions } from './rerank-queue-options.js';
 import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queue-options.js';
@@ -21,10 +22,8 @@ import type { AdmittedJob } from './job-admission.js';
 import { readOldestPending } from './oldest-pending.js';
 import { readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
 import { deleteTombstone, writeTombstone } from './tombstone.js';
-import { WEBHOOK_QUEUE_NAME } from './webhook-job.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeSharedConnection } from './close-queue.js';
-import { requestRedisOptions } from './redis-options.js';
 import { redisUnavailable } from './redis-unavailable.js';
 import { retryingJobOptions } from './retrying-job-options.js';
 import { whenReady } from './when-ready.js';
@@ -87,7 +86,7 @@ export class RerankQueue {
    * The one connection commands run on: the queue's, the flow producer's and this library's own
    * (tombstones). Fail-fast options, so a request during an outage is answered, not held.
    */
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private flows?: FlowProducer;
   private readonly idempotencySecret: IdempotencySecret;
   private readonly tenantQueued: TenantQueuedJobs;
@@ -101,7 +100,7 @@ export class RerankQueue {
     this.model = model;
     this.name = queueNameForModel(model);
     this.options = fillRerankQueueOptions(options);
-    this.redis = new Redis(requestRedisOptions(this.options.connection));
+    this.redis = openRedis(requestRedisOptions(this.options.connection));
     // ioredis reconnects by itself; callers see an outage as rejected commands.
     this.redis.on('error', () => {});
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.options.prefix });
@@ -109,7 +108,7 @@ export class RerankQueue {
     this.idempotencySecret = new IdempotencySecret(this.redis, this.options.prefix);
     const { connection, prefix, outageGraceMs } = this.options;
     this.waiter = new ResultWaiter(this.queue, this.redis, { connection, prefix, outageGraceMs });
-    this.tenantQueued = new TenantQueuedJobs(this.redis, { prefix, ttlSeconds: this.options.retentionSeconds });
+    this.tenantQueued = new TenantQueuedJobs(this.redis, { queueQualifiedName: this.queue.qualifiedName, ttlSeconds: this.options.retentionSeconds });
     this.admission = new JobAdmission(this.redis, this.tenantQueued, this.queue.qualifiedName);
   }
 
@@ -425,7 +424,7 @@ export class RerankQueue {
     const { webhookAttempts, webhookBackoffMs, retentionSeconds } = this.options;
     await this.flows.add({
       name: 'webhook',
-      queueName: WEBHOOK_QUEUE_NAME,
+      queueName: webhookQueueNameForModel(this.model),
       data: webhook,
       opts: retryingJobOptions(`webhook-${this.name}-${jobId}`, { attempts: webhookAttempts, backoffMs: webhookBackoffMs, retentionSeconds }),
       children: [{ name: rerankJobName(data.tenant), queueName: this.name, data, opts: { ...opts, ignoreDependencyOnFailure: true } }],

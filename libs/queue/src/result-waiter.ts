@@ -1,6 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import type { Queue } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
+import { bullConnection } from '@rerank-pool/redis-connection';
+import type { BullConnection, RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
 import { Errors, decodeJobFailure, parseRerankJobResult } from '@rerank-pool/contracts';
 import type { RerankJobResult } from '@rerank-pool/contracts';
 import { closeQueue } from './close-queue.js';
@@ -11,7 +12,7 @@ import { within } from './within.js';
 const OPEN_TIMEOUT_MS = 2000;
 
 export interface ResultWaiterOptions {
-  connection: RedisOptions;
+  connection: RedisTarget;
   prefix: string;
   /**
    * Waits still pending this long after the event connection dropped are answered `unavailable`
@@ -23,6 +24,8 @@ export interface ResultWaiterOptions {
 
 interface OpenEvents {
   events: QueueEvents;
+  /** What `events` was opened from; ended after it. */
+  connection: BullConnection;
   /** The ioredis client QueueEvents reads with, for its connection state. */
   client: { status: string };
 }
@@ -51,7 +54,7 @@ export class ResultWaiter {
 
   constructor(
     private readonly queue: Queue,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: ResultWaiterOptions,
   ) {}
 
@@ -118,7 +121,9 @@ export class ResultWaiter {
     this.events = undefined;
     this.opened = undefined;
     const open = events && (await events.catch(() => undefined));
-    if (open) await closeQueue(open.events);
+    if (!open) return;
+    await closeQueue(open.events);
+    await open.connection.close();
   }
 
   private start(): Promise<OpenEvents> {
@@ -135,8 +140,9 @@ export class ResultWaiter {
 
   private async openEvents(): Promise<OpenEvents> {
     const last = await this.redis.xrevrange(this.queue.keys.events, '+', '-', 'COUNT', 1);
+    const connection = bullConnection(this.options.connection);
     const events = new QueueEvents(this.queue.name, {
-      connection: this.options.connection,
+      connection: connection.connection,
       prefix: this.options.prefix,
       lastEventId: last[0]?.[0] ?? '0-0',
     });
@@ -152,6 +158,7 @@ export class ResultWaiter {
     const ready = events.waitUntilReady().then(() => events.client);
     if ((await within(ready, OPEN_TIMEOUT_MS)) === 'timeout') {
       await closeQueue(events);
+      await connection.close();
       throw redisUnavailable(`no event connection within ${OPEN_TIMEOUT_MS} ms`);
     }
     const client = (await ready) as unknown as OpenEvents['client'] & NodeJS.EventEmitter;
@@ -160,7 +167,7 @@ export class ResultWaiter {
       clearTimeout(this.outageTimer);
       this.outageTimer = undefined;
     });
-    this.opened = { events, client };
+    this.opened = { events, connection, client };
     return this.opened;
   }
 

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
 
 export interface TenantQueuedJobsOptions {
-  /** BullMQ key prefix the sets live under. */
-  prefix: string;
+  /** `prefix:queueName` of the queue whose jobs are counted: the sets hang off it, in its cluster slot. */
+  queueQualifiedName: string;
   /** An idle tenant's set expires this long after its last reservation. */
   ttlSeconds: number;
   /**
@@ -27,8 +27,8 @@ const DEFAULTS = { reservationGraceMs: 10_000, sweepIntervalMs: 1000 };
  * Lua function `reserveQueued(set, swept, member, cap, now, graceMs, sweepMs, ttlSeconds)`,
  * returning `admitted (1 or 0), count`: check and reserve in one step, so replicas admitting the
  * same tenant at once cannot both take the last place. Part of the admission script
- * (job-admission.ts). Job keys are built from the prefix outside the script (as BullMQ's own
- * scripts do), so a Redis Cluster needs a hash-tagged QUEUE_PREFIX, as BullMQ does anyway.
+ * (job-admission.ts). The sweep reads the job hashes it names, which the script cannot declare:
+ * they share the queue's hash tag with the set, and so its cluster slot.
  *
  * The sweep is what makes the set heal itself: a job that started (`processedOn`), or no longer
  * exists past the reservation grace (cancelled, removed from the dashboard, or never added by an
@@ -63,8 +63,9 @@ export interface QueuedJobReservationCall {
 }
 
 /**
- * Each tenant's jobs not yet started, over every model: the per-tenant cap of admission
- * (TENANT_MAX_QUEUED_JOBS). A sorted set per tenant of BullMQ job keys scored by enqueue time:
+ * Each tenant's jobs not yet started in one model's queue: the per-tenant cap of admission
+ * (TENANT_MAX_QUEUED_JOBS), per model as MAX_QUEUE_DEPTH is. One set over every model would have
+ * to be read with other models' job hashes, which a Redis Cluster keeps in other slots. A sorted set per tenant of BullMQ job keys scored by enqueue time:
  * a job is reserved before it is added and leaves the set when a worker picks it up
  * (`releaseQueuedJob`), when it is cancelled, or when its add fails.
  *
@@ -78,7 +79,7 @@ export class TenantQueuedJobs {
   private readonly options: Required<TenantQueuedJobsOptions>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: TenantQueuedJobsOptions,
   ) {
     this.options = { ...DEFAULTS, ...options };
@@ -86,25 +87,25 @@ export class TenantQueuedJobs {
 
   /** The `reserveQueued` call that reserves a place for `jobKey` (BullMQ's key of the job) unless `tenant` already has `cap` unstarted jobs. */
   reservation(tenant: string, jobKey: string, cap: number): QueuedJobReservationCall {
-    const { prefix, reservationGraceMs, sweepIntervalMs, ttlSeconds } = this.options;
+    const { queueQualifiedName, reservationGraceMs, sweepIntervalMs, ttlSeconds } = this.options;
     return {
-      keys: [keys.tenantQueued(prefix, tenant), keys.tenantQueuedSwept(prefix, tenant)],
+      keys: [keys.tenantQueued(queueQualifiedName, tenant), keys.tenantQueuedSwept(queueQualifiedName, tenant)],
       args: [jobKey, cap, reservationGraceMs, sweepIntervalMs, ttlSeconds],
     };
   }
 
   /** The job left the unstarted jobs other than by a worker: cancelled, or never added. */
   async release(tenant: string, jobKey: string): Promise<void> {
-    await releaseQueuedJob(this.redis, this.options.prefix, tenant, jobKey);
+    await releaseQueuedJob(this.redis, this.options.queueQualifiedName, tenant, jobKey);
   }
 
   /** How many unstarted jobs `tenant` holds now (sweeps aside). */
   count(tenant: string): Promise<number> {
-    return this.redis.zcard(keys.tenantQueued(this.options.prefix, tenant));
+    return this.redis.zcard(keys.tenantQueued(this.options.queueQualifiedName, tenant));
   }
 }
 
 /** Takes a job out of its tenant's unstarted jobs (a worker picked it up, or it was cancelled). */
-export async function releaseQueuedJob(redis: Redis, prefix: string, tenant: string, jobKey: string): Promise<void> {
-  await redis.zrem(keys.tenantQueued(prefix, tenant), jobKey);
+export async function releaseQueuedJob(redis: RedisClient, queueQualifiedName: string, tenant: string, jobKey: string): Promise<void> {
+  await redis.zrem(keys.tenantQueued(queueQualifiedName, tenant), jobKey);
 }

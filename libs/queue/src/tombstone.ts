@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
 
 /** What remains of a cancelled job: enough to answer `GET /v1/jobs/:id` with `cancelled`. */
@@ -9,7 +9,7 @@ export interface Tombstone {
 }
 
 export async function writeTombstone(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   queueName: string,
   jobId: string,
@@ -20,7 +20,7 @@ export async function writeTombstone(
 }
 
 export async function readTombstone(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   queueName: string,
   jobId: string,
@@ -29,6 +29,6 @@ export async function readTombstone(
   return raw === null ? undefined : (JSON.parse(raw) as Tombstone);
 }
 
-export async function deleteTombstone(redis: Redis, prefix: string, queueName: string, jobId: string): Promise<void> {
+export async function deleteTombstone(redis: RedisClient, prefix: string, queueName: string, jobId: string): Promise<void> {
   await redis.del(keys.tombstone(prefix, queueName, jobId));
 }

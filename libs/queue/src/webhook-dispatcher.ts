@@ -1,17 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { Queue, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { RedisOptions } from 'ioredis';
+import { bullConnection, openRedis } from '@rerank-pool/redis-connection';
+import type { BullConnection, RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
 import { fetch } from 'undici';
 import type { Agent } from 'undici';
 import { Errors } from '@rerank-pool/contracts';
 import { readJobStatus } from './job-status.js';
 import { toJobStatusBody } from './job-status-body.js';
 import { WEBHOOK_HEADERS, signWebhook, webhookSigningKey } from './webhook-signature.js';
-import { WEBHOOK_QUEUE_NAME, webhookMessageId } from './webhook-job.js';
+import { webhookMessageId } from './webhook-job.js';
+import { webhookQueueNameForModel } from './queue-name.js';
 import type { WebhookJobData } from './webhook-job.js';
-import { closeQueue } from './close-queue.js';
+import { closeSharedConnection } from './close-queue.js';
 import { callbackAgent } from './callback-agent.js';
 import { CallbackTargetError } from './callback-target-error.js';
 import { CallbackTargetPolicy, systemLookup } from './callback-target-policy.js';
@@ -20,7 +21,12 @@ import { workerLockOptions } from './worker-lock-options.js';
 import { withoutUndefined } from './without-undefined.js';
 
 export interface WebhookDispatcherOptions {
-  connection: RedisOptions;
+  connection: RedisTarget;
+  /**
+   * The models whose jobs' outcomes this dispatcher delivers: each has a webhook queue of its own
+   * (see `webhookQueueNameForModel`). A worker process dispatches for the models it serves.
+   */
+  models: readonly string[];
   /** Signing secret (WEBHOOK_SECRET): `whsec_` and the base64 of 24 to 64 random bytes. */
   secret: string;
   /** BullMQ key prefix, the same as the rerank queues'. Default `rerank-pool`. */
@@ -68,8 +74,9 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   private readonly options: Required<WebhookDispatcherOptions>;
   private readonly queues = new Map<string, Queue>();
   private readonly agent: Agent;
-  private worker?: Worker<WebhookJobData>;
-  private redis?: Redis;
+  private readonly workers: Worker<WebhookJobData>[] = [];
+  private readonly connections: BullConnection[] = [];
+  private redis?: RedisClient;
   private closing?: Promise<void>;
 
   constructor(options: WebhookDispatcherOptions) {
@@ -89,30 +96,35 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   }
 
   start(): void {
-    if (this.worker || this.closing) return;
-    const { connection, prefix, concurrency, lockDurationMs } = this.options;
-    this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE_NAME, (job) => this.deliver(job), {
-      connection,
-      prefix,
-      concurrency,
-      // As for rerank jobs: the deliveries of a dead dispatcher go to a live one within seconds.
-      ...workerLockOptions(lockDurationMs),
-    });
-    this.worker.on('error', (error) => this.emit('error', error));
-    this.worker.on('failed', (job, error) => {
-      if (!job) return;
-      this.emit('delivery-failed', job.data.jobId, job.attemptsMade, error);
-      if (job.attemptsMade >= (job.opts.attempts ?? 1)) this.emit('delivery-given-up', job.data.jobId, job.attemptsMade, error);
-    });
-    this.worker.on('completed', (job) => this.emit('delivered', job.data.jobId, job.attemptsMade));
+    if (this.workers.length > 0 || this.closing) return;
+    const { prefix, concurrency, lockDurationMs, models } = this.options;
+    for (const model of models) {
+      const connection = bullConnection(this.options.connection);
+      this.connections.push(connection);
+      const worker = new Worker<WebhookJobData>(webhookQueueNameForModel(model), (job) => this.deliver(job), {
+        connection: connection.connection,
+        prefix,
+        concurrency,
+        // As for rerank jobs: the deliveries of a dead dispatcher go to a live one within seconds.
+        ...workerLockOptions(lockDurationMs),
+      });
+      worker.on('error', (error) => this.emit('error', error));
+      worker.on('failed', (job, error) => {
+        if (!job) return;
+        this.emit('delivery-failed', job.data.jobId, job.attemptsMade, error);
+        if (job.attemptsMade >= (job.opts.attempts ?? 1)) this.emit('delivery-given-up', job.data.jobId, job.attemptsMade, error);
+      });
+      worker.on('completed', (job) => this.emit('delivered', job.data.jobId, job.attemptsMade));
+      this.workers.push(worker);
+    }
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.worker?.close();
-      await Promise.allSettled([...this.queues.values()].map((queue) => closeQueue(queue)));
+      await Promise.allSettled(this.workers.map((worker) => worker.close()));
+      await Promise.allSettled(this.connections.map((connection) => connection.close()));
+      if (this.redis) await closeSharedConnection(this.redis, [...this.queues.values()]);
       await this.agent.close().catch(() => undefined);
-      await this.redis?.quit().catch(() => this.redis?.disconnect());
     })();
     return this.closing;
   }
@@ -156,9 +168,9 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
     return body;
   }
 
-  private client(): Redis {
+  private client(): RedisClient {
     if (!this.redis) {
-      this.redis = new Redis(this.options.connection);
+      this.redis = openRedis(this.options.connection);
       this.redis.on('error', (error) => this.emit('error', error));
     }
     return this.redis;
@@ -167,7 +179,7 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   private queueFor(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.options.connection, prefix: this.options.prefix });
+      queue = new Queue(name, { connection: this.client(), prefix: this.options.prefix });
       queue.on('error', (error) => this.emit('error', error));
       this.queues.set(name, queue);
     }

@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
 
-/** The queue of webhook deliveries, shared by all models. */
-export const WEBHOOK_QUEUE_NAME = 'webhooks';
-
 export interface WebhookJobData {
   /** The rerank job whose outcome is delivered. */
   jobId: string;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 
 /** ioredis states in which a connection attempt is under way and may yet succeed. */
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
@@ -8,7 +8,7 @@ const CONNECTING = new Set(['wait', 'connecting', 'connect']);
  * way (a process's first requests arrive while it connects); false at once when it is between
  * attempts, so a request during an outage is not held.
  */
-export function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+export function whenReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   if (!CONNECTING.has(redis.status)) return Promise.resolve(false);
   return new Promise((resolve) => {

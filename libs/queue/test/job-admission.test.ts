@@ -18,7 +18,7 @@ async function jobKeys(): Promise<string[]> {
 }
 
 const pendingPairs = async () => (await queue.jobCounts()).pendingPairsByPriority.interactive;
-const places = (tenant: string) => redis.zcard(`${prefix}:tenants:${tenant}:queued`);
+const places = (tenant: string) => redis.zcard(`${qualifiedName}:tenants:${tenant}:queued`);
 const enqueue = (tenant: string, documents = 3, idempotencyKey?: string) =>
   queue.enqueue(jobData({ model, tenant, documents: Array.from({ length: documents }, (_, i) => `document ${i}`) }), { idempotencyKey });
 

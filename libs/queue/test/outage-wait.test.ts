@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RerankJobData } from '@rerank-pool/contracts';
 import { startPrivateRedis } from '../../batches/test/support/private-redis.js';
 import type { PrivateRedis } from '../../batches/test/support/private-redis.js';
-import { RerankQueue, redisOptionsFromUrl } from '../src/index.js';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
+import { RerankQueue } from '../src/index.js';
 
 const OUTAGE_GRACE_MS = 1000;
 

@@ -8,7 +8,7 @@ import { Queue, Worker } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RerankJobData } from '@rerank-pool/contracts';
-import { RerankQueue, WEBHOOK_HEADERS, WEBHOOK_QUEUE_NAME, WebhookDispatcher, queueNameForModel } from '../src/index.js';
+import { RerankQueue, WEBHOOK_HEADERS, WebhookDispatcher, queueNameForModel, webhookQueueNameForModel } from '../src/index.js';
 import { connection, deleteKeys, jobData, resultFor, uniquePrefix, until } from './helpers/redis.js';
 
 const prefix = uniquePrefix();
@@ -18,9 +18,11 @@ const LOCK_MS = 1000;
 // The doomed dispatcher runs the built library (npx tsc -b) in a process of its own, so that
 // SIGKILL ends it as a crash would: no close(), no lock handed back, a request left half answered.
 const DISPATCHER_PROCESS = `
-const { WebhookDispatcher, redisOptionsFromUrl } = await import(process.env.QUEUE_MODULE);
+const { WebhookDispatcher } = await import(process.env.QUEUE_MODULE);
+const { redisOptionsFromUrl } = await import(process.env.CONNECTION_MODULE);
 const dispatcher = new WebhookDispatcher({
   connection: redisOptionsFromUrl(process.env.REDIS_URL),
+  models: ['org/tiny'],
   prefix: process.env.PREFIX,
   secret: process.env.SECRET,
   lockDurationMs: Number(process.env.LOCK_MS),
@@ -41,13 +43,14 @@ let callbackUrl: string;
 let doomed: ChildProcess | undefined;
 let survivor: WebhookDispatcher | undefined;
 const queue = new RerankQueue('org/tiny', { connection, prefix });
-const webhooks = new Queue(WEBHOOK_QUEUE_NAME, { connection, prefix });
+const webhooks = new Queue(webhookQueueNameForModel('org/tiny'), { connection, prefix });
 
 async function startDispatcherProcess(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', DISPATCHER_PROCESS], {
     env: {
       ...process.env,
       QUEUE_MODULE: new URL('../dist/index.js', import.meta.url).href,
+      CONNECTION_MODULE: new URL('../../redis-connection/dist/index.js', import.meta.url).href,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       PREFIX: prefix,
       SECRET: secret,
@@ -100,7 +103,7 @@ describe('when the dispatcher delivering a webhook dies mid-request', () => {
     // Orphaned: still active, its lock no longer renewed by anyone.
     expect(await webhooks.getActiveCount()).toBe(1);
 
-    survivor = new WebhookDispatcher({ connection, prefix, secret, lockDurationMs: LOCK_MS, allowedHosts: ['127.0.0.1'] });
+    survivor = new WebhookDispatcher({ connection, models: ['org/tiny'], prefix, secret, lockDurationMs: LOCK_MS, allowedHosts: ['127.0.0.1'] });
     survivor.on('error', (error) => {
       throw error;
     });

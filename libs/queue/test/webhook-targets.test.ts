@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RerankJobData } from '@rerank-pool/contracts';
-import { CallbackTargetError, CallbackTargetPolicy, RerankQueue, WEBHOOK_QUEUE_NAME, WebhookDispatcher, queueNameForModel } from '../src/index.js';
+import { CallbackTargetError, CallbackTargetPolicy, RerankQueue, WebhookDispatcher, queueNameForModel, webhookQueueNameForModel } from '../src/index.js';
 import type { HostLookup, WebhookDispatcherOptions } from '../src/index.js';
 import { connection, deleteKeys, jobData, resultFor, uniquePrefix, until } from './helpers/redis.js';
 
@@ -57,8 +57,8 @@ interface Outcome {
 async function runWebhook(callbackUrl: string, options: Partial<WebhookDispatcherOptions> = {}): Promise<Outcome> {
   const prefix = uniquePrefix();
   const queue = new RerankQueue('org/tiny', { connection, prefix, webhookAttempts: ATTEMPTS, webhookBackoffMs: 50 });
-  const webhooks = new Queue(WEBHOOK_QUEUE_NAME, { connection, prefix });
-  const dispatcher = new WebhookDispatcher({ connection, prefix, secret, ...options });
+  const webhooks = new Queue(webhookQueueNameForModel('org/tiny'), { connection, prefix });
+  const dispatcher = new WebhookDispatcher({ connection, models: ['org/tiny'], prefix, secret, ...options });
   const consumer = new Worker<RerankJobData>(queueNameForModel('org/tiny'), async (job) => resultFor(job.data), { connection, prefix });
   const failures: Error[] = [];
   let delivered = 0;
@@ -171,7 +171,7 @@ describe('when the receiver answers with a redirect', () => {
 
 describe('when the dispatcher is given an allow-list entry it cannot read', () => {
   it('should throw at construction, naming the entry', () => {
-    const build = (allowedHosts: string[]) => () => new WebhookDispatcher({ connection, secret, allowedHosts });
+    const build = (allowedHosts: string[]) => () => new WebhookDispatcher({ connection, models: ['org/tiny'], secret, allowedHosts });
     expect(build(['127.0.0.1', '10.0.0.0/33'])).toThrow(new CallbackTargetError('invalid_allowed_host', '"10.0.0.0/33" (entry 2) is not a CIDR range such as 10.0.0.0/8 or fd00::/8'));
     expect(build(['127.1'])).toThrow('"127.1" (entry 1) is a short or numeric form of 127.0.0.1; write 127.0.0.1');
     expect(build(['hooks.internal:8080'])).toThrow('"hooks.internal:8080" (entry 1) is not a bare host name (no scheme, port, path or user)');

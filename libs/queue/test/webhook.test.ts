@@ -14,7 +14,7 @@ const secret = `whsec_${randomBytes(32).toString('base64')}`;
 // A second apart at least, so the retry's timestamp (whole seconds) must differ from the first.
 const queue = new RerankQueue('org/tiny', { connection, prefix, webhookBackoffMs: 1000 });
 // The receiver listens on loopback, which only an explicit allow-list entry lets deliveries reach.
-const dispatcher = new WebhookDispatcher({ connection, prefix, secret, allowedHosts: ['127.0.0.1'] });
+const dispatcher = new WebhookDispatcher({ connection, models: ['org/tiny'], prefix, secret, allowedHosts: ['127.0.0.1'] });
 
 interface Delivery {
   headers: IncomingHttpHeaders;
@@ -143,7 +143,7 @@ describe('when signing', () => {
     const sign = (overrides: Partial<Parameters<typeof signWebhook>[0]>) => () => signWebhook({ id: 'msg_1', timestamp: 1, body: '{}', secret, ...overrides });
     for (const bad of ['test-webhook-secret', `whsec_${randomBytes(16).toString('base64')}`, `whsec_${randomBytes(32).toString('base64url')}!`]) {
       expect(sign({ secret: bad })).toThrow('secret must be whsec_ followed by the base64 of 24 to 64 bytes');
-      expect(() => new WebhookDispatcher({ connection, prefix, secret: bad })).toThrow(TypeError);
+      expect(() => new WebhookDispatcher({ connection, models: ['org/tiny'], prefix, secret: bad })).toThrow(TypeError);
     }
     expect(sign({ id: 'msg.1' })).toThrow('id must be non-empty and contain no "."');
     expect(sign({ timestamp: 1.5 })).toThrow('timestamp must be whole unix seconds');

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { ScoreCacheError } from './score-cache-error.js';
 
 function infoField(info: string, field: string): string | undefined {
@@ -16,7 +16,7 @@ function infoField(info: string, field: string): string | undefined {
  * locks (which carry a TTL) and so stalls running jobs. Only `noeviction` is safe, and then cache
  * writes are refused once memory is full, which costs misses, never jobs.
  */
-export async function checkCacheEviction(cache: Redis, queue: Redis): Promise<string | undefined> {
+export async function checkCacheEviction(cache: RedisClient, queue: RedisClient): Promise<string | undefined> {
   const [cacheServer, queueServer, cacheMemory] = await Promise.all([cache.info('server'), queue.info('server'), cache.info('memory')]);
   const policy = infoField(cacheMemory, 'maxmemory_policy') ?? 'unknown';
   if (infoField(cacheServer, 'run_id') !== infoField(queueServer, 'run_id')) {

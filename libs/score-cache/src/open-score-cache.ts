@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { within } from '@rerank-pool/queue';
 import { checkCacheEviction } from './eviction-check.js';
 import { ScoreCache, type ScoreCacheOptions } from './score-cache.js';
@@ -9,7 +9,7 @@ const CHECK_WAIT_MS = 2000;
 
 export interface OpenScoreCacheOptions extends ScoreCacheOptions {
   /** The queue's Redis: the cache must not be able to evict its data. */
-  queue: Redis;
+  queue: RedisClient;
   /** Receives what an operator should know (a shared or noeviction cache Redis, an unreachable one). */
   warn: (message: string) => void;
 }

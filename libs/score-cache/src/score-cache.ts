@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
-import { closeRedis, redisOptionsFromUrl, requestRedisOptions, whenReady } from '@rerank-pool/queue';
+import { closeRedis, whenReady } from '@rerank-pool/queue';
+import { openRedis, redisOptionsFromUrl, requestRedisOptions } from '@rerank-pool/redis-connection';
+import type { RedisClient } from '@rerank-pool/redis-connection';
 import { decodeCachedPair, encodeCachedPair, type CachedPair } from './cached-pair.js';
 import { pairKeys, type PairOptions } from './pair-keys.js';
 
@@ -38,13 +39,13 @@ interface KnownIdentity {
  * (`identityOf`) to look up a request's pairs without a model file of its own.
  */
 export class ScoreCache {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keyPrefix: string;
   private readonly identities = new Map<string, KnownIdentity>();
   private readonly identityRefreshMs: number;
 
   constructor(private readonly options: ScoreCacheOptions) {
-    this.redis = new Redis(requestRedisOptions(redisOptionsFromUrl(options.url), COMMAND_TIMEOUT_MS));
+    this.redis = openRedis(requestRedisOptions(redisOptionsFromUrl(options.url), COMMAND_TIMEOUT_MS));
     // Reconnects by itself; each failed command reaches `onError` once, through the call that issued it.
     this.redis.on('error', () => {});
     this.keyPrefix = `${options.prefix}:score-cache`;
@@ -52,7 +53,7 @@ export class ScoreCache {
   }
 
   /** The cache's own connection, for the eviction check (`checkCacheEviction`). */
-  get connection(): Redis {
+  get connection(): RedisClient {
     return this.redis;
   }
 

@@ -2,10 +2,10 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { FastifyPluginAsync } from 'fastify';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
-import { closeSharedConnection, redisOptionsFromUrl, requestRedisOptions, WEBHOOK_QUEUE_NAME, whenReady } from '@rerank-pool/queue';
+import { closeSharedConnection, webhookQueueNameForModel, whenReady } from '@rerank-pool/queue';
+import { openRedis, redisTarget, requestRedisOptions } from '@rerank-pool/redis-connection';
 import { createAuthenticator } from '../authenticator.js';
 import { errorBody } from '../error-handler.js';
 import type { RouteDeps } from '../route-deps.js';
@@ -32,7 +32,7 @@ export function adminDashboardEnabled({ adminDashboard, apiKeys }: Pick<RouteDep
 }
 
 /**
- * bull-board at /admin/queues over every model queue and the webhook queue. With API_KEYS set it
+ * bull-board at /admin/queues over every model queue and its webhook queue. With API_KEYS set it
  * takes the `admin` tenant's key, as a Bearer token (scripts) or as the password of HTTP Basic
  * auth (browsers prompt for it). Without API_KEYS it is off (404) unless ADMIN_DASHBOARD=on, and
  * then open to anyone who reaches the port.
@@ -40,17 +40,17 @@ export function adminDashboardEnabled({ adminDashboard, apiKeys }: Pick<RouteDep
 export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry }) => {
   if (!adminDashboardEnabled(config)) return;
   if (!config.apiKeys?.length) app.log.warn(`ADMIN_DASHBOARD=on without API_KEYS: ${ADMIN_PATH} can pause, retry and delete jobs without any credentials`);
-  // The model queues are the registry's (and closed by it); only the webhook queue is opened here.
-  const redis = new Redis(requestRedisOptions(redisOptionsFromUrl(config.redisUrl)));
+  // The model queues are the registry's (and closed by it); only the webhook queues are opened here.
+  const redis = openRedis(requestRedisOptions(redisTarget(config)));
   // Connection errors reach the dashboard's own requests; ioredis reconnects meanwhile.
   redis.on('error', () => {});
   registry.watchConnection('dashboard', (waitMs) => whenReady(redis, waitMs));
-  const webhooks = new Queue(WEBHOOK_QUEUE_NAME, { connection: redis, prefix: config.queuePrefix });
-  webhooks.on('error', () => {});
+  const webhooks = registry.modelIds.map((model) => new Queue(webhookQueueNameForModel(model), { connection: redis, prefix: config.queuePrefix }));
+  for (const queue of webhooks) queue.on('error', () => {});
   app.addHook('onClose', async () => {
-    await closeSharedConnection(redis, [webhooks]);
+    await closeSharedConnection(redis, webhooks);
   });
-  const queues = [...registry.modelIds.map((model) => registry.queueFor(model).bullQueue), webhooks];
+  const queues = [...registry.modelIds.map((model) => registry.queueFor(model).bullQueue), ...webhooks];
 
   if (config.apiKeys && config.apiKeys.length > 0) {
     const authenticate = createAuthenticator(config.apiKeys);

@@ -14,7 +14,7 @@ import {
 } from '@rerank-pool/contracts';
 import type { BatchAccepted, BatchReference, BatchStatusBody, RerankPoolError } from '@rerank-pool/contracts';
 import { openObjectStore } from '@rerank-pool/object-store';
-import { redisOptionsFromUrl } from '@rerank-pool/queue';
+import { redisTarget } from '@rerank-pool/redis-connection';
 import { injectTraceCarrier } from '@rerank-pool/telemetry';
 import { BatchLineReader, isObject } from '../batch-line-reader.js';
 import { jsonLimitsFor } from '../bounded-json.js';
@@ -48,7 +48,7 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     jsonLimits,
   );
   const batches = new BatchService({
-    connection: redisOptionsFromUrl(config.redisUrl),
+    connection: redisTarget(config),
     store,
     models: registry.modelIds,
     parser: reader,

@@ -10,7 +10,8 @@ import { loadConfig } from '@rerank-pool/config';
 import type { Config } from '@rerank-pool/config';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { BatchLineSettler } from '@rerank-pool/batches';
-import { checkDeadline, deleteKeysWithPrefix, queueNameForModel, redisOptionsFromUrl, toJobFailure } from '@rerank-pool/queue';
+import { checkDeadline, deleteKeysWithPrefix, queueNameForModel, toJobFailure } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { buildApi } from '../../src/index.js';
 
 export const MODEL = 'test-org/tiny-reranker';

@@ -10,7 +10,8 @@ import { Errors, encodeJobFailure } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { openObjectStore } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { deleteKeysWithPrefix, queueNameForModel, redisOptionsFromUrl } from '@rerank-pool/queue';
+import { deleteKeysWithPrefix, queueNameForModel } from '@rerank-pool/queue';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { BatchLineSettler, BatchService } from '../../src/index.js';
 import type { BatchOptions, BatchState, LineParser, RawLine } from '../../src/index.js';
 

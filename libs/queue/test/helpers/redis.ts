@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { deleteKeysWithPrefix, redisOptionsFromUrl } from '../../src/index.js';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
+import { deleteKeysWithPrefix } from '../../src/index.js';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 
 export const connection = redisOptionsFromUrl(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

@@ -6,9 +6,6 @@ import type { RedisOptions } from 'ioredis';
  */
 const MAX_RECONNECT_DELAY_MS = 1000;
 
-/** How long a request-serving connection waits for one command before giving up (see `requestRedisOptions`). */
-const REQUEST_COMMAND_TIMEOUT_MS = 2000;
-
 /**
  * ioredis options from a `redis://` or `rediss://` URL (user, password, db, TLS). BullMQ is given
  * options rather than a client so it opens its own connections, including blocking ones.
@@ -35,16 +32,4 @@ export function redisOptionsFromUrl(raw: string): RedisOptions {
 /** 100 ms, 200 ms, ... then every second for as long as Redis stays away. */
 export function reconnectDelay(attempt: number): number {
   return Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS);
-}
-
-/**
- * Options for a connection that serves HTTP requests: a command waits for Redis only until the
- * next failed reconnect attempt (at most about a second) or `commandTimeoutMs` (default
- * `REQUEST_COMMAND_TIMEOUT_MS`; the score cache gives up much sooner, a miss being cheap), then
- * rejects, so a request during an outage is answered 503 at once instead of hanging until Redis
- * is back. Not for BullMQ workers or QueueEvents: blocking connections must wait out an outage
- * (maxRetriesPerRequest null).
- */
-export function requestRedisOptions(connection: RedisOptions, commandTimeoutMs = REQUEST_COMMAND_TIMEOUT_MS): RedisOptions {
-  return { ...connection, maxRetriesPerRequest: 0, commandTimeout: commandTimeoutMs };
 }
