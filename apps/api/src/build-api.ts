@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'f
 import swagger from '@fastify/swagger';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
-import { openScoreCache } from '@rerank-pool/score-cache';
+import { openScoreCache, scoreCacheTarget } from '@rerank-pool/score-cache';
 import { createLogger, processMetrics } from '@rerank-pool/telemetry';
 import type { DestinationStream, RerankMetrics } from '@rerank-pool/telemetry';
 import { createAuthenticator } from './authenticator.js';
@@ -72,11 +72,12 @@ export async function buildApi({ config, models, logger, logDestination, metrics
   app.addHook('onClose', () => registry.close());
   installHttpTracing(app);
   installHttpMetrics(app, metrics, registry);
+  const cacheTarget = scoreCacheTarget(config);
   const scoreCache =
-    config.scoreCacheUrl === undefined
+    cacheTarget === undefined
       ? undefined
       : await openScoreCache({
-          url: config.scoreCacheUrl,
+          connection: cacheTarget,
           prefix: config.queuePrefix,
           ttlSeconds: config.scoreCacheTtlSeconds,
           queue: registry.connection,

@@ -54,10 +54,11 @@ describe('on a 3-master Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   let onCluster: WorkloadScores;
   const placement: { model: string; nodes: string[]; keys: number }[] = [];
 
-  it('should serve sync requests, async jobs with webhooks and a batch, two models, with their keys on different masters', async () => {
+  it('should serve sync requests (and a score cache), async jobs with webhooks and a batch, two models, with their keys on different masters', async () => {
     onCluster = await runWorkload({
       ...WORK,
-      env: { REDIS_CLUSTER_NODES: cluster.nodesEnv },
+      // The pair-score cache on the same cluster (its Redis defaults to noeviction, so allowed).
+      env: { REDIS_CLUSTER_NODES: cluster.nodesEnv, SCORE_CACHE_CLUSTER_NODES: cluster.nodesEnv },
       modelDirs,
       modelIds,
       root,
@@ -73,6 +74,8 @@ describe('on a 3-master Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     expect(onCluster.sync).toHaveLength(WORK.syncRequests);
     expect(onCluster.jobs).toHaveLength(WORK.asyncJobs);
     expect(onCluster.batch).toHaveLength(WORK.batchLines);
+    // Sent again, the first 20 sync requests are answered from the cache on the cluster: every pair.
+    expect(onCluster.repeatedCacheHits).toBe(20 * onCluster.sync[0]!.length);
     // Each model's queue and webhook keys all on one master, and the two masters differ.
     for (const { keys, nodes } of placement) {
       expect(keys).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { InferencePool } from '@rerank-pool/model-runtime';
 import { CANCEL_REQUESTED, CancelRequestListener, closeRedis, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
 import { bullConnection, openRedis, redisTarget } from '@rerank-pool/redis-connection';
 import type { BullConnection, RedisClient } from '@rerank-pool/redis-connection';
-import { modelIdentity, openScoreCache, type ScoreCache } from '@rerank-pool/score-cache';
+import { modelIdentity, openScoreCache, scoreCacheTarget, type ScoreCache } from '@rerank-pool/score-cache';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
 import { tracedBatchRunner } from './batch-runner.js';
 import { InteractiveReserve } from './interactive-reserve.js';
@@ -143,9 +143,10 @@ export class RerankWorker {
     });
     try {
       await cancels.start();
-      if (config.scoreCacheUrl !== undefined) {
+      const cacheTarget = scoreCacheTarget(config);
+      if (cacheTarget !== undefined) {
         scoreCache = await openScoreCache({
-          url: config.scoreCacheUrl,
+          connection: cacheTarget,
           prefix: config.queuePrefix,
           ttlSeconds: config.scoreCacheTtlSeconds,
           queue: redis,

@@ -267,6 +267,11 @@ export const configSchema = {
     parse: redisUrl,
     redact: redactRedisUrl,
   }),
+  scoreCacheClusterNodes: optional({
+    env: 'SCORE_CACHE_CLUSTER_NODES',
+    doc: 'The pair-score cache on a Redis Cluster: comma list of host:port of some of its nodes; SCORE_CACHE_URL then gives only the password and TLS. Unset: SCORE_CACHE_URL is one server',
+    parse: hostPortList(6379),
+  }),
   scoreCacheTtlSeconds: withDefault({
     env: 'SCORE_CACHE_TTL_SECONDS',
     doc: 'How long a cached pair score lives',

@@ -1,4 +1,4 @@
-import { isCluster } from '@rerank-pool/redis-connection';
+import { dataServers } from '@rerank-pool/redis-connection';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 
 /**
@@ -7,9 +7,8 @@ import type { RedisClient } from '@rerank-pool/redis-connection';
  * on a cluster, each master is scanned for the keys it holds.
  */
 export async function deleteKeysWithPrefix(redis: RedisClient, prefix: string): Promise<number> {
-  const servers = isCluster(redis) ? redis.nodes('master') : [redis];
   let deleted = 0;
-  for (const server of servers) {
+  for (const server of await dataServers(redis)) {
     let cursor = '0';
     do {
       const [next, keys] = await server.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);

@@ -8,7 +8,7 @@ import type { RedisTarget } from './redis-target.js';
 export type RedisClient = Redis | Cluster;
 
 /** How long a request-serving connection waits for one command before giving up (see `requestRedisOptions`). */
-const REQUEST_COMMAND_TIMEOUT_MS = 2000;
+export const REQUEST_COMMAND_TIMEOUT_MS = 2000;
 
 /**
  * Options for a connection that serves HTTP requests: a command waits for Redis only until the
@@ -54,4 +54,15 @@ export function openRedis(target: RedisTarget, overrides: ConnectionOverrides = 
 
 export function isCluster(redis: RedisClient): redis is Cluster {
   return redis instanceof Cluster;
+}
+
+/**
+ * A connection to each server that holds data: the client itself, or one to every master of a
+ * cluster, once the client has learnt them (a cluster client knows no node before it is ready).
+ * For commands that act on one server's whole keyspace (SCAN, INFO).
+ */
+export async function dataServers(redis: RedisClient): Promise<Redis[]> {
+  if (!isCluster(redis)) return [redis];
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+  return redis.nodes('master');
 }

@@ -12,3 +12,5 @@ export { mergeCachedResult, pairsOfResult, splitByCache } from './cached-results
 export type { CacheSplit } from './cached-results.js';
 export { openScoreCache } from './open-score-cache.js';
 export type { OpenScoreCacheOptions } from './open-score-cache.js';
+export { scoreCacheTarget } from './cache-target.js';
+export type { ScoreCacheSettings } from './cache-target.js';

@@ -10,6 +10,9 @@ export type PairOptions = Pick<RerankJobData['options'], 'maxTokensPerDoc' | 'tr
  * texts, so another model file, max length or truncation setting never meets these entries. Each
  * text is hashed as its JSON string, which ends where it ends: no two (query, document) splits of
  * the same characters hash alike. The hash of the common part is computed once and copied per document.
+ *
+ * The keys of one request share a hash tag, the common part's hash, so on a Redis Cluster its one
+ * MGET and its pipelined writes go to one slot, while different queries spread over the nodes.
  */
 export function pairKeys(prefix: string, identity: string, options: PairOptions, query: string, documents: readonly string[]): string[] {
   const common = createHash('sha256');
@@ -23,5 +26,7 @@ export function pairKeys(prefix: string, identity: string, options: PairOptions,
     ]),
   );
   common.update(JSON.stringify(query));
-  return documents.map((document) => `${prefix}:${common.copy().update(JSON.stringify(document)).digest('base64url')}`);
+  // base64url has no '{' or '}': the tag ends where the brace says.
+  const tag = common.copy().digest('base64url').slice(0, 16);
+  return documents.map((document) => `${prefix}:{${tag}}:${common.copy().update(JSON.stringify(document)).digest('base64url')}`);
 }

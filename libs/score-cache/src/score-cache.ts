@@ -1,12 +1,12 @@
 import { closeRedis, whenReady } from '@rerank-pool/queue';
-import { openRedis, redisOptionsFromUrl, requestRedisOptions } from '@rerank-pool/redis-connection';
-import type { RedisClient } from '@rerank-pool/redis-connection';
+import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
+import type { RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
 import { decodeCachedPair, encodeCachedPair, type CachedPair } from './cached-pair.js';
 import { pairKeys, type PairOptions } from './pair-keys.js';
 
 export interface ScoreCacheOptions {
-  /** SCORE_CACHE_URL. */
-  url: string;
+  /** Where the cache Redis is (`scoreCacheTarget`: SCORE_CACHE_URL, SCORE_CACHE_CLUSTER_NODES). */
+  connection: RedisTarget;
   /** Key prefix; the queue prefix, so one cache Redis can serve several deployments. */
   prefix: string;
   /** How long an entry lives (SCORE_CACHE_TTL_SECONDS). */
@@ -45,7 +45,7 @@ export class ScoreCache {
   private readonly identityRefreshMs: number;
 
   constructor(private readonly options: ScoreCacheOptions) {
-    this.redis = openRedis(requestRedisOptions(redisOptionsFromUrl(options.url), COMMAND_TIMEOUT_MS));
+    this.redis = openRedis(requestRedisOptions(options.connection, COMMAND_TIMEOUT_MS));
     // Reconnects by itself; each failed command reaches `onError` once, through the call that issued it.
     this.redis.on('error', () => {});
     this.keyPrefix = `${options.prefix}:score-cache`;
@@ -62,7 +62,7 @@ export class ScoreCache {
     return whenReady(this.redis, waitMs);
   }
 
-  /** Per document, its cached pair or undefined (a miss). One round trip. */
+  /** Per document, its cached pair or undefined (a miss). One round trip (one slot on a cluster: see `pairKeys`). */
   async lookup(identity: string, options: PairOptions, query: string, documents: readonly string[]): Promise<(CachedPair | undefined)[]> {
     const keys = pairKeys(this.pairPrefix(identity), identity, options, query, documents);
     let values: (string | null)[];

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startPrivateRedis, type PrivateRedis } from '../../batches/test/support/private-redis.js';
 import { checkCacheEviction, mergeCachedResult, modelIdentity, openScoreCache, pairKeys, ScoreCache, ScoreCacheError, splitByCache, type CachedPair } from '../src/index.js';
+import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { decodeCachedPair, encodeCachedPair } from '../src/cached-pair.js';
 
 const options = { truncate: true };
@@ -53,6 +54,15 @@ describe('when keys are derived', () => {
     expect(key('model-a', options, 'q', 'd2')).not.toBe(base);
     // Defaults spelled out are the same request.
     expect(key('model-a', { ...options, truncationDirection: 'right', maxChunksPerDoc: 1 }, 'q', 'd')).toBe(base);
+  });
+
+  it('should give the keys of one request one hash tag (one cluster slot), and another query another', () => {
+    const tagOf = (k: string) => /\{([^}]+)\}/.exec(k)?.[1];
+    const keys = pairKeys('p', 'm', options, 'q', ['a', 'b', 'c']);
+    expect(new Set(keys).size).toBe(3);
+    expect(new Set(keys.map(tagOf)).size).toBe(1);
+    expect(tagOf(keys[0]!)).toBeDefined();
+    expect(tagOf(pairKeys('p', 'm', options, 'q2', ['a'])[0]!)).not.toBe(tagOf(keys[0]!));
   });
 
   it('should not confuse where the query ends and the document starts', () => {
@@ -169,7 +179,7 @@ describe('when the cache Redis is checked against the queue Redis', () => {
     const warnings: string[] = [];
     const errors: Error[] = [];
     const cache = await openScoreCache({
-      url: `redis://127.0.0.1:${await freePort()}`,
+      connection: redisOptionsFromUrl(`redis://127.0.0.1:${await freePort()}`),
       prefix: 'rp-test',
       ttlSeconds: 60,
       queue: client(queue.url),
@@ -193,7 +203,7 @@ describe('when the cache Redis is checked against the queue Redis', () => {
   it('should store and find pairs, and announce a model identity', async () => {
     const server = await startPrivateRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] });
     started.push(server);
-    const cache = new ScoreCache({ url: server.url, prefix: 'rp-test', ttlSeconds: 60, identityRefreshMs: 0 });
+    const cache = new ScoreCache({ connection: redisOptionsFromUrl(server.url), prefix: 'rp-test', ttlSeconds: 60, identityRefreshMs: 0 });
     try {
       const pairs: CachedPair[] = [
         { score: 0.7310585786300049, logit: 1, tokens: 12, truncated: false },
@@ -206,7 +216,7 @@ describe('when the cache Redis is checked against the queue Redis', () => {
       expect(ttl).toBeGreaterThan(50);
       expect(await cache.identityOf('m')).toBeUndefined();
       await cache.publishIdentity('m', 'id-1');
-      const api = new ScoreCache({ url: server.url, prefix: 'rp-test', ttlSeconds: 60 });
+      const api = new ScoreCache({ connection: redisOptionsFromUrl(server.url), prefix: 'rp-test', ttlSeconds: 60 });
       expect(await api.identityOf('m')).toBe('id-1');
       await api.close();
     } finally {

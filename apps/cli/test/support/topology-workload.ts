@@ -17,6 +17,8 @@ export interface WorkloadScores {
   sync: number[][];
   jobs: number[][];
   batch: number[][];
+  /** With a score cache configured: pairs of the first 20 sync requests, sent again, found in it. */
+  repeatedCacheHits?: number;
 }
 
 export interface WorkloadOptions {
@@ -110,6 +112,18 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSco
       }
     }
 
+    let repeatedCacheHits: number | undefined;
+    if (config.scoreCacheUrl !== undefined || config.scoreCacheClusterNodes !== undefined) {
+      repeatedCacheHits = 0;
+      for (let i = 0; i < Math.min(20, syncRequests); i++) {
+        const again = await postJson(base, '/v1/rerank', { model: model(i), query: `query ${i}`, documents: documents(i) });
+        if (again.status !== 200 || JSON.stringify(scoresOf(again.body.results)) !== JSON.stringify(sync[i])) {
+          throw new Error(`sync request ${i} sent again answered ${again.status} ${JSON.stringify(again.body)}, not its first scores`);
+        }
+        repeatedCacheHits += again.body.meta.cache.hits;
+      }
+    }
+
     const ids: string[] = [];
     for (let i = 0; i < asyncJobs; i++) {
       const answer = await postJson(base, '/v1/jobs', { model: model(i), query: `job ${i}`, documents: documents(1000 + i), callback_url: callbackUrl });
@@ -146,7 +160,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadSco
       .map((line) => scoresOf(line.results));
 
     await options.inspect?.(prefix);
-    return { sync, jobs, batch };
+    return { sync, jobs, batch, repeatedCacheHits };
   } finally {
     await app.close();
     await worker.close();
