@@ -33,7 +33,14 @@ export class ModelRegistry {
     for (const id of this.modelIds) {
       this.queues.set(
         id,
-        new RerankQueue(id, { connection, prefix: this.prefix, retentionSeconds: config.jobRetentionSeconds, tenantMaxQueuedJobs: config.tenantMaxQueuedJobs }),
+        new RerankQueue(id, {
+          connection,
+          prefix: this.prefix,
+          retentionSeconds: config.jobRetentionSeconds,
+          tenantMaxQueuedJobs: config.tenantMaxQueuedJobs,
+          waitReplicas: config.redisWaitReplicas,
+          waitTimeoutMs: config.redisWaitTimeoutMs,
+        }),
       );
     }
     this.redis = openRedis(requestRedisOptions(connection));

@@ -92,7 +92,7 @@ export class RerankService {
     const submitting = (async () => {
       const { queue, data } = await this.admit(this.jobFor(input, tenant, trace));
       if (input.callbackUrl !== undefined) await checkCallbackUrl(this.callbackTargets, input.callbackUrl);
-      return this.enqueue(queue, { ...data, reportProgress: true }, { idempotencyKey });
+      return this.enqueue(queue, { ...data, reportProgress: true }, { idempotencyKey, confirmReplicated: true });
     })();
     const { requestTimeoutMs } = this.config;
     return beforeTimeout(submitting, requestTimeoutMs, () => Errors.requestTimeout(requestTimeoutMs, 'being admitted and enqueued'));

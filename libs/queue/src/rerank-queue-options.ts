@@ -31,11 +31,18 @@ export interface RerankQueueOptions {
    */
   outageGraceMs?: number;
   /**
-   * Jobs of one tenant not yet started, over every model, above which `enqueue` refuses that
+   * Jobs of one tenant not yet started in this model's queue, above which `enqueue` refuses that
    * tenant's jobs with `overloaded` (TENANT_MAX_QUEUED_JOBS; see `TenantQueuedJobs`). 0, the
    * default, sets no cap.
    */
   tenantMaxQueuedJobs?: number;
+  /**
+   * Replicas that must hold a job before `enqueue` with `confirmReplicated` returns
+   * (REDIS_WAIT_REPLICAS; see `ReplicationBarrier`). 0, the default: none is waited for.
+   */
+  waitReplicas?: number;
+  /** How long that wait may take (REDIS_WAIT_TIMEOUT_MS). Default 1000 ms. */
+  waitTimeoutMs?: number;
 }
 
 export type FilledRerankQueueOptions = Required<RerankQueueOptions>;
@@ -50,6 +57,8 @@ export const RERANK_QUEUE_DEFAULTS = {
   admissionReadTtlMs: 100,
   outageGraceMs: 2000,
   tenantMaxQueuedJobs: 0,
+  waitReplicas: 0,
+  waitTimeoutMs: 1000,
 } satisfies Omit<FilledRerankQueueOptions, 'connection'>;
 
 /** Interactive requests are served before batch ones (BullMQ: a lower number runs first). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
-import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
+import { openRedis, REQUEST_COMMAND_TIMEOUT_MS, requestRedisOptions } from '@rerank-pool/redis-connection';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
@@ -25,6 +25,7 @@ import { deleteTombstone, writeTombstone } from './tombstone.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeSharedConnection } from './close-queue.js';
 import { redisUnavailable } from './redis-unavailable.js';
+import { ReplicationBarrier } from './replication-barrier.js';
 import { retryingJobOptions } from './retrying-job-options.js';
 import { whenReady } from './when-ready.js';
 import { beforeTimeout } from './within.js';
@@ -44,6 +45,12 @@ const HOLD_REFUSED_ID_MS = 10_000;
 export interface EnqueueOptions {
   /** Same tenant + key -> same job, computed once (within the retention period). */
   idempotencyKey?: string;
+  /**
+   * Return only once `waitReplicas` replicas hold the new job (see `ReplicationBarrier`): for
+   * jobs acknowledged to a client that will not wait for them (202). A synchronous request needs
+   * none: its client learns of a lost job from the wait itself.
+   */
+  confirmReplicated?: boolean;
 }
 
 export interface QueueJobCounts {
@@ -91,6 +98,7 @@ export class RerankQueue {
   private readonly idempotencySecret: IdempotencySecret;
   private readonly tenantQueued: TenantQueuedJobs;
   private readonly admission: JobAdmission;
+  private readonly replication?: ReplicationBarrier;
   private closing?: Promise<void>;
   private admissionReading?: DepthReading;
   /** The reading under way that will replace `admissionReading`. */
@@ -100,7 +108,9 @@ export class RerankQueue {
     this.model = model;
     this.name = queueNameForModel(model);
     this.options = fillRerankQueueOptions(options);
-    this.redis = openRedis(requestRedisOptions(this.options.connection));
+    const { waitReplicas, waitTimeoutMs } = this.options;
+    // A WAIT holds its command up to waitTimeoutMs: the connection must not give up on it first.
+    this.redis = openRedis(requestRedisOptions(this.options.connection, waitReplicas > 0 ? Math.max(REQUEST_COMMAND_TIMEOUT_MS, waitTimeoutMs + 500) : undefined));
     // ioredis reconnects by itself; callers see an outage as rejected commands.
     this.redis.on('error', () => {});
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.options.prefix });
@@ -110,6 +120,8 @@ export class RerankQueue {
     this.waiter = new ResultWaiter(this.queue, this.redis, { connection, prefix, outageGraceMs });
     this.tenantQueued = new TenantQueuedJobs(this.redis, { queueQualifiedName: this.queue.qualifiedName, ttlSeconds: this.options.retentionSeconds });
     this.admission = new JobAdmission(this.redis, this.tenantQueued, this.queue.qualifiedName);
+    // On the connection the adds go out on: WAIT counts the replicas that reached its last write.
+    if (waitReplicas > 0) this.replication = new ReplicationBarrier(this.redis, { replicas: waitReplicas, timeoutMs: waitTimeoutMs });
   }
 
   /** Whether every connection this queue opened is up, waiting up to `waitMs` for one being made (readiness). */
@@ -122,7 +134,7 @@ export class RerankQueue {
     return this.queue;
   }
 
-  async enqueue(data: RerankJobData, { idempotencyKey }: EnqueueOptions = {}): Promise<EnqueueResult> {
+  async enqueue(data: RerankJobData, { idempotencyKey, confirmReplicated = false }: EnqueueOptions = {}): Promise<EnqueueResult> {
     await this.checkConnected();
     const jobId = idempotencyKey === undefined ? randomUUID() : idempotentJobId(await this.idempotencySecret.get(), data.tenant, idempotencyKey);
     if (idempotencyKey !== undefined && (await this.exists(jobId))) return { jobId, created: false };
@@ -149,6 +161,7 @@ export class RerankQueue {
       }
     }
     for (const reading of [this.admissionReading, this.nextAdmissionReading]) if (reading) reading.addedSince++;
+    if (confirmReplicated) await this.replication?.confirm(jobId);
     return { jobId, created: true };
   }
 

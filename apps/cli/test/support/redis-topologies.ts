@@ -62,6 +62,17 @@ export interface SentinelGroupFixture {
    * otherwise from the call.
    */
   waitForPromotion(oldMaster: RedisAddress, timeoutMs?: number): Promise<{ newMaster: RedisAddress; ms: number }>;
+  /**
+   * Starts the data node `killMaster` killed again, on its port and empty (as a replaced pod
+   * would), and resolves once the sentinels have made it a replica of the current master and it
+   * is in sync: the group has a replica again.
+   */
+  restartKilled(timeoutMs?: number): Promise<RedisAddress>;
+  /**
+   * SIGSTOPs the replica (the data node that is not the master): it stops reading the replication
+   * stream, as a replica that lags does. Resolves with the SIGCONT that thaws it.
+   */
+  freezeReplica(): Promise<() => void>;
   /** SIGKILLs the sentinels and data nodes it started, awaits their exit and deletes their directories. */
   stop(): Promise<void>;
 }
@@ -393,6 +404,31 @@ export async function startSentinelGroup({
         return role[0] === 'master' ? candidate : undefined;
       });
       return { newMaster, ms: Date.now() - start };
+    },
+    async restartKilled(restartTimeoutMs = 15_000) {
+      if (!lastKill) throw new Error('no data node was killed');
+      const index = dataNodes.findIndex((proc) => sameAddress(proc, lastKill!.address));
+      const dead = dataNodes[index];
+      if (dead.running()) throw new Error(`${dead.port} is running`);
+      // Started as a replica of the current master, as a sentinel-aware orchestrator starts a
+      // replaced node: the sentinels would otherwise take up to 10 s (their INFO period) to demote it.
+      const current = await master();
+      const child = spawn('redis-server', [...dataArgs(dead.port, dead.dir), '--replicaof', current.host, String(current.port)], { cwd: dead.dir, stdio: 'ignore' });
+      const revived = track(child, dead.port, dead.dir);
+      dataNodes[index] = revived;
+      all[all.indexOf(dead)] = revived;
+      await waitUntil(`${dead.port} back as a replica in sync`, restartTimeoutMs, async () => {
+        const info = String(await query(revived, 'INFO', 'replication'));
+        return info.includes('role:slave') && info.includes('master_link_status:up') ? true : undefined;
+      });
+      return address(revived);
+    },
+    async freezeReplica() {
+      const current = await master();
+      const replica = dataNodes.find((proc) => !sameAddress(proc, current) && proc.running());
+      if (!replica) throw new Error('the group has no running replica');
+      replica.child.kill('SIGSTOP');
+      return () => void replica.child.kill('SIGCONT');
     },
     stop: () => disposeAll(all),
   };
