@@ -26,7 +26,7 @@
 // up under CPU contention far better than wall time (a descheduled Redis spends no CPU); the wall
 // jobs/s printed is this machine's client, API and worker sharing the cores with Redis, not a
 // Redis limit. Prints a JSON summary on stdout, progress on stderr. Reads the built dist/ output.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -412,6 +412,8 @@ try {
   }
 
   const summary = {
+    // The built code measured is the working tree's at the last build: say which.
+    code: execFileSync('git', ['describe', '--always', '--dirty'], { cwd: import.meta.dirname, encoding: 'utf8' }).trim(),
     redis_server: (await redis.info('server')).match(/redis_version:(\S+)/)?.[1],
     machine: { cores: cpus().length, load_average: loadavg().map((l) => Number(l.toFixed(2))) },
     settings: { lanes, worker_concurrency: Number(values['worker-concurrency']), model: 'synthetic tiny', retention_seconds: retentionSeconds, measure_seconds: seconds, appendfsync: 'everysec' },
