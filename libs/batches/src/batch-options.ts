@@ -54,6 +54,10 @@ export interface BatchOptions {
   urlPrefixes?: readonly string[];
   /** Environment with the AWS_* settings for by-reference URLs. Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Replicas that must hold a new batch before it is acknowledged (REDIS_WAIT_REPLICAS; see `acknowledge`). Default 0. */
+  waitReplicas?: number;
+  /** How long that wait may take (REDIS_WAIT_TIMEOUT_MS). Default 1000 ms. */
+  waitTimeoutMs?: number;
 }
 
 type Defaulted = Omit<BatchOptions, 'connection' | 'store' | 'models' | 'parser' | 'urlPrefixes' | 'env'>;
@@ -73,6 +77,8 @@ export const BATCH_DEFAULTS = {
   maxLines: 100_000_000,
   maxLineBytes: 25 * 1024 * 1024,
   uploadLeaseMs: 30_000,
+  waitReplicas: 0,
+  waitTimeoutMs: 1000,
   partBytes: 8 * 1024 * 1024,
   partLines: 100_000,
   // Measured with BullMQ addBulk alone on 20,000 short jobs: 10,454 jobs/s in chunks of 500,

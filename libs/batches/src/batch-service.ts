@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Errors, RerankPoolError } from '@rerank-pool/contracts';
 import { checkObjectUrl, ObjectStoreError, useObjectRef } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { closeSharedConnection, IdempotencySecret, queueNameForModel, whenReady } from '@rerank-pool/queue';
+import { closeSharedConnection, commandTimeoutForWait, IdempotencySecret, queueNameForModel, ReplicationBarrier, whenReady } from '@rerank-pool/queue';
 import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.js';
@@ -60,12 +60,16 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
   private readonly idempotencySecret: IdempotencySecret;
   private driver?: BatchDriver;
   private closing?: Promise<void>;
+  private readonly replication?: ReplicationBarrier;
 
   constructor(options: BatchOptions) {
     super();
     this.options = fillBatchOptions(options);
     // Fail-fast options: a request during an outage gets its 503, and the driver retries its step.
-    this.redis = openRedis(requestRedisOptions(this.options.connection));
+    const wait = { replicas: this.options.waitReplicas, timeoutMs: this.options.waitTimeoutMs };
+    this.redis = openRedis(requestRedisOptions(this.options.connection, commandTimeoutForWait(wait)));
+    // On the connection uploads are sealed and references created on: WAIT counts its writes.
+    if (wait.replicas > 0) this.replication = new ReplicationBarrier(this.redis, wait);
     // ioredis reconnects by itself; a failing command reaches its caller.
     this.redis.on('error', () => {});
     this.records = new BatchRecords(this.redis, this.options.prefix);
@@ -141,6 +145,15 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
     if (created === 'foreign') throw Errors.internal(`batch id ${batchId} collides with another tenant's batch`);
     this.driver?.wake();
     return batchId;
+  }
+
+  /**
+   * Returns once `waitReplicas` replicas hold the batch just created (sealed, or by reference), so
+   * a failover right after cannot lose a batch its client was told about; `unavailable` (503)
+   * naming it otherwise. Nothing to wait for without REDIS_WAIT_REPLICAS.
+   */
+  async acknowledge(batchId: string): Promise<void> {
+    await this.replication?.confirm({ kind: 'batch', id: batchId });
   }
 
   /** The batch's state; another tenant's batch is not found, never forbidden. */

@@ -5,7 +5,7 @@ import { loadComposeFile, type ComposeFile } from './compose-file.js';
 import { envInstructionNames, parseDockerfile } from './dockerfile.js';
 import { podContainers, type K8sObject } from './k8s-object.js';
 import { renderKustomization } from './kustomize-build.js';
-import { composeFilePath, dockerfilePaths, kustomizeDirs, repoRoot } from './repo-paths.js';
+import { composeFilePath, composeOverridePaths, dockerfilePaths, kustomizeDirs, redisTopologyOverlayDirs, repoRoot } from './repo-paths.js';
 
 /** One environment variable a manifest sets for the app, and where. */
 export interface EnvVarUse {
@@ -45,7 +45,21 @@ function appServices(compose: ComposeFile): Array<[string, ComposeFile['services
 }
 
 export function composeEnvVars(compose: ComposeFile, source = relative(repoRoot, composeFilePath)): EnvVarUse[] {
-  return appServices(compose).flatMap(([name, service]) => {
+  return environmentOf(appServices(compose), source);
+}
+
+/**
+ * The variables an override file (`docker compose -f docker-compose.yml -f <it>`) sets for the
+ * app: its entries for services that are app services of the base file (it repeats only what it
+ * changes, not their image or build).
+ */
+export function composeOverrideEnvVars(path: string): EnvVarUse[] {
+  const apps = new Set(appServices(loadComposeFile()).map(([name]) => name));
+  return environmentOf(Object.entries(loadComposeFile(path).services).filter(([name]) => apps.has(name)), relative(repoRoot, path));
+}
+
+function environmentOf(services: Array<[string, ComposeFile['services'][string]]>, source: string): EnvVarUse[] {
+  return services.flatMap(([name, service]) => {
     const environment = service.environment ?? {};
     const names = Array.isArray(environment) ? environment.map((entry) => entry.split('=')[0]) : Object.keys(environment);
     return names.map((variable) => ({ name: variable, source: `${source} services.${name}` }));
@@ -87,11 +101,12 @@ export function dockerfileEnvVars(path: string): EnvVarUse[] {
     .flatMap((instruction) => envInstructionNames(instruction).map((name) => ({ name, source: `${relative(repoRoot, path)}:${instruction.line}` })));
 }
 
-/** Every variable the repository's compose file, kustomizations and runtime images set for the app. */
+/** Every variable the repository's compose files, kustomizations and runtime images set for the app. */
 export function envVarsUsed(): EnvVarUse[] {
   return [
     ...composeEnvVars(loadComposeFile()),
-    ...Object.entries(kustomizeDirs).flatMap(([name, dir]) => kubernetesEnvVars(renderKustomization(dir), `k8s ${name}`)),
+    ...composeOverridePaths.flatMap(composeOverrideEnvVars),
+    ...Object.entries({ ...kustomizeDirs, ...redisTopologyOverlayDirs }).flatMap(([name, dir]) => kubernetesEnvVars(renderKustomization(dir), `k8s ${name}`)),
     ...Object.values(dockerfilePaths).flatMap(dockerfileEnvVars),
   ];
 }

@@ -29,6 +29,15 @@ export const alertRulePaths = {
 /** The cpu overlay with the scale-to-zero component, as an operator would write it (a test fixture). */
 export const scaleToZeroOverlayDir = join(repoRoot, 'libs', 'deploy-manifests', 'test', 'fixtures', 'cpu-scale-to-zero');
 
+/** The cpu overlay with each Redis topology component (test fixtures, as docs/redis-topologies.md tells operators to write them). */
+export const redisTopologyOverlayDirs = {
+  'cpu + redis-sentinel': join(repoRoot, 'libs', 'deploy-manifests', 'test', 'fixtures', 'cpu-redis-sentinel'),
+  'cpu + redis-cluster': join(repoRoot, 'libs', 'deploy-manifests', 'test', 'fixtures', 'cpu-redis-cluster'),
+} as const;
+
+/** The compose override files that put the service on Sentinel or a Redis Cluster. */
+export const composeOverridePaths = [join(repoRoot, 'infra', 'compose', 'redis-sentinel.yml'), join(repoRoot, 'infra', 'compose', 'redis-cluster.yml')] as const;
+
 /** Every YAML file of the deployment: docker-compose.yml and all of infra/ and k8s/. */
 export function deploymentYamlFiles(): string[] {
   const found = [composeFilePath];

@@ -18,11 +18,11 @@ describe('when collecting the environment variables the manifests set', () => {
 
   it('should find them in compose, ConfigMaps, Secrets, Deployments and Dockerfiles', () => {
     const sources = uses.map((use) => use.source).join('\n');
-    for (const expected of ['docker-compose.yml services.worker', 'ConfigMap/rerank-pool-config', 'Secret/rerank-pool-secrets', 'Deployment/rerank-pool-worker', 'Dockerfile.cuda:']) {
+    for (const expected of ['docker-compose.yml services.worker', 'infra/compose/redis-sentinel.yml services.api', 'k8s cpu + redis-cluster Deployment/rerank-pool-api', 'ConfigMap/rerank-pool-config', 'Secret/rerank-pool-secrets', 'Deployment/rerank-pool-worker', 'Dockerfile.cuda:']) {
       expect(sources).toContain(expected);
     }
     expect(uses.map((use) => use.name)).toEqual(
-      expect.arrayContaining(['REDIS_URL', 'API_KEYS', 'WEBHOOK_SECRET', 'EXECUTION_PROVIDER', 'METRICS_PORT', 'BATCH_STORE_URL', 'AWS_ACCESS_KEY_ID']),
+      expect.arrayContaining(['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_CLUSTER_NODES', 'API_KEYS', 'WEBHOOK_SECRET', 'EXECUTION_PROVIDER', 'METRICS_PORT', 'BATCH_STORE_URL', 'AWS_ACCESS_KEY_ID']),
     );
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { kubernetesSchemaErrors, kustomizeDirs, renderKustomization, scaleToZeroOverlayDir, type K8sObject } from '../src/index.js';
+import { kubernetesSchemaErrors, kustomizeDirs, renderKustomization, redisTopologyOverlayDirs, scaleToZeroOverlayDir, type K8sObject } from '../src/index.js';
 
-const rendered = { ...kustomizeDirs, 'cpu + scale-to-zero': scaleToZeroOverlayDir };
+const rendered = { ...kustomizeDirs, 'cpu + scale-to-zero': scaleToZeroOverlayDir, ...redisTopologyOverlayDirs };
 
 describe.each(Object.entries(rendered))('when rendering the %s kustomization', (_name, dir) => {
   const objects = renderKustomization(dir);

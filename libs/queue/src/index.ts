@@ -38,5 +38,5 @@ export type { CancelRequestListenerEvents, PickedUpJob } from './cancel-requests
 export { addPendingPairs, readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
 export { readOldestPending } from './oldest-pending.js';
 export type { PendingPairsEntry, PendingPairsReconcileOptions } from './pending-pairs.js';
-export { ReplicationBarrier } from './replication-barrier.js';
-export type { ReplicationBarrierOptions } from './replication-barrier.js';
+export { commandTimeoutForWait, ReplicationBarrier } from './replication-barrier.js';
+export type { Acknowledged, ReplicationBarrierOptions } from './replication-barrier.js';

@@ -1,4 +1,5 @@
 import { RerankPoolError } from '@rerank-pool/contracts';
+import { REQUEST_COMMAND_TIMEOUT_MS } from '@rerank-pool/redis-connection';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 
 export interface ReplicationBarrierOptions {
@@ -10,6 +11,21 @@ export interface ReplicationBarrierOptions {
 
 /** Seconds a client refused for want of replicas is told to wait: a replica reconnects within seconds. */
 const RETRY_AFTER_SECONDS = 2;
+
+/** What the barrier acknowledges: a job (POST /v1/jobs) or a batch (POST /v1/batches). */
+export interface Acknowledged {
+  kind: 'job' | 'batch';
+  id: string;
+}
+
+/**
+ * The command timeout of a request connection a barrier with `options` waits on: a WAIT holds its
+ * command up to its timeout, and the connection must not give up on it first. Undefined (the
+ * usual request timeout) when nothing is waited for.
+ */
+export function commandTimeoutForWait({ replicas, timeoutMs }: ReplicationBarrierOptions): number | undefined {
+  return replicas > 0 ? Math.max(REQUEST_COMMAND_TIMEOUT_MS, timeoutMs + 500) : undefined;
+}
 
 /**
  * Acknowledges writes only once replicas have them (Redis WAIT), so a failover right after cannot
@@ -32,16 +48,16 @@ export class ReplicationBarrier {
 
   /**
    * Resolves once `replicas` replicas hold every write sent on the connection before this call;
-   * rejects with `unavailable` (503, naming `jobId`, which exists on the master and may still run)
-   * when fewer have it within the timeout.
+   * rejects with `unavailable` (503, naming the job or batch, which exists on the master and may
+   * still run) when fewer have it within the timeout.
    */
-  async confirm(jobId: string): Promise<void> {
+  async confirm({ kind, id }: Acknowledged): Promise<void> {
     const acknowledged = await this.nextWait();
     if (acknowledged >= this.options.replicas) return;
     throw new RerankPoolError(
       'unavailable',
-      `job ${jobId} was written but ${acknowledged} of the ${this.options.replicas} replicas REDIS_WAIT_REPLICAS asks for confirmed it within ${this.options.timeoutMs} ms, so a failover could lose it; it may still run: poll GET /v1/jobs/${jobId}, or retry with the same idempotency_key`,
-      { jobId, retryAfterSeconds: RETRY_AFTER_SECONDS },
+      `${kind} ${id} was written but ${acknowledged} of the ${this.options.replicas} replicas REDIS_WAIT_REPLICAS asks for confirmed it within ${this.options.timeoutMs} ms, so a failover could lose it; it may still run: poll GET /v1/${kind}s/${id}, or retry with the same idempotency_key`,
+      { jobId: kind === 'job' ? id : undefined, retryAfterSeconds: RETRY_AFTER_SECONDS },
     );
   }
 

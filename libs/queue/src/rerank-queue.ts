@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
-import { openRedis, REQUEST_COMMAND_TIMEOUT_MS, requestRedisOptions } from '@rerank-pool/redis-connection';
+import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
@@ -25,7 +25,7 @@ import { deleteTombstone, writeTombstone } from './tombstone.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeSharedConnection } from './close-queue.js';
 import { redisUnavailable } from './redis-unavailable.js';
-import { ReplicationBarrier } from './replication-barrier.js';
+import { commandTimeoutForWait, ReplicationBarrier } from './replication-barrier.js';
 import { retryingJobOptions } from './retrying-job-options.js';
 import { whenReady } from './when-ready.js';
 import { beforeTimeout } from './within.js';
@@ -108,9 +108,8 @@ export class RerankQueue {
     this.model = model;
     this.name = queueNameForModel(model);
     this.options = fillRerankQueueOptions(options);
-    const { waitReplicas, waitTimeoutMs } = this.options;
-    // A WAIT holds its command up to waitTimeoutMs: the connection must not give up on it first.
-    this.redis = openRedis(requestRedisOptions(this.options.connection, waitReplicas > 0 ? Math.max(REQUEST_COMMAND_TIMEOUT_MS, waitTimeoutMs + 500) : undefined));
+    const wait = { replicas: this.options.waitReplicas, timeoutMs: this.options.waitTimeoutMs };
+    this.redis = openRedis(requestRedisOptions(this.options.connection, commandTimeoutForWait(wait)));
     // ioredis reconnects by itself; callers see an outage as rejected commands.
     this.redis.on('error', () => {});
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.options.prefix });
@@ -121,7 +120,7 @@ export class RerankQueue {
     this.tenantQueued = new TenantQueuedJobs(this.redis, { queueQualifiedName: this.queue.qualifiedName, ttlSeconds: this.options.retentionSeconds });
     this.admission = new JobAdmission(this.redis, this.tenantQueued, this.queue.qualifiedName);
     // On the connection the adds go out on: WAIT counts the replicas that reached its last write.
-    if (waitReplicas > 0) this.replication = new ReplicationBarrier(this.redis, { replicas: waitReplicas, timeoutMs: waitTimeoutMs });
+    if (wait.replicas > 0) this.replication = new ReplicationBarrier(this.redis, wait);
   }
 
   /** Whether every connection this queue opened is up, waiting up to `waitMs` for one being made (readiness). */
@@ -161,7 +160,7 @@ export class RerankQueue {
       }
     }
     for (const reading of [this.admissionReading, this.nextAdmissionReading]) if (reading) reading.addedSince++;
-    if (confirmReplicated) await this.replication?.confirm(jobId);
+    if (confirmReplicated) await this.replication?.confirm({ kind: 'job', id: jobId });
     return { jobId, created: true };
   }
 

@@ -59,10 +59,13 @@ export function redisTarget(settings: RedisSettings): RedisTarget {
       sentinels: settings.redisSentinels,
       name: settings.redisSentinelName,
       sentinelPassword: settings.redisSentinelPassword,
+      // Asked again from scratch (all sentinels) after this, for as long as none answers.
       sentinelRetryStrategy: reconnectDelay,
-      // Subscribes to the sentinels' +switch-master, so a promotion is followed at once rather
-      // than at the next failed command on the old master.
-      failoverDetector: true,
+      // No failoverDetector: its +switch-master handler disconnects the connector even while a
+      // reconnect is resolving the master, and ioredis then ends the client for good (status
+      // `end`, never retried): measured here, about one failover in five left an API replica
+      // answering 503 until restarted. A master that dies closes its connections, and a demoted
+      // one is made a replica, which closes them too: either way ioredis asks the sentinels again.
       // A demoted master answers writes READONLY until the connection is remade to the new one.
       reconnectOnError: (error) => error.message.startsWith('READONLY'),
     };

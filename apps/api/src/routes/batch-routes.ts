@@ -58,6 +58,8 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
     windowBytes: config.batchWindowBytes,
     maxLines: config.batchMaxLines,
     uploadLeaseMs: config.batchUploadLeaseMs,
+    waitReplicas: config.redisWaitReplicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
     maxLineBytes: config.maxBodyBytes,
     urlPrefixes: config.batchUrlPrefixes,
   });
@@ -144,6 +146,7 @@ export const batchRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, 
         // Without an upload the key named a complete batch: its id is the answer, the body unread.
         if (opened.upload) await receive(opened.upload, lines, idempotencyKey);
       }
+      await batches.acknowledge(batchId);
       const state = await batches.status(batchId, request.tenant);
       reply.status(202);
       return {
