@@ -214,7 +214,12 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
       threadsLeft--;
       chosen.push(batch);
     }
-    const taken = splitForIdleThreads(chosen, idle);
+    // Interactive rows arriving while batch work holds threads go out in one piece per thread,
+    // all queued on the pool: the first thread to free takes one, the next the other (or the
+    // first again, if it is done before). Whole, they would all run on the first thread to free,
+    // serially, while the next one went back to batch work.
+    const behindBatch = this.batchPriorityInflight > 0 && chosen.some((batch) => batch.priority === 'interactive');
+    const taken = splitForThreads(chosen, behindBatch ? this.options.parallelism : idle);
     const takenRows = new Set(taken.flatMap((batch) => batch.rows));
     this.pending = this.pending.filter((row) => !takenRows.has(row));
     for (const row of takenRows) this.pendingTokens -= row.length;
@@ -323,12 +328,12 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
 }
 
 /**
- * Splits the largest batches in two (each half keeps a contiguous length range) until every
- * idle thread has one, so a lone request is not run on one thread while the others wait.
+ * Splits the largest batches in two (each half keeps a contiguous length range) until there are
+ * `threads` of them, so a lone request is not run on one thread while the others wait.
  */
-function splitForIdleThreads(batches: CandidateBatch[], idle: number): CandidateBatch[] {
+function splitForThreads(batches: CandidateBatch[], threads: number): CandidateBatch[] {
   const out = [...batches];
-  while (out.length > 0 && out.length < idle) {
+  while (out.length > 0 && out.length < threads) {
     const largest = out.reduce((a, b) => (b.rows.length > a.rows.length ? b : a));
     if (largest.rows.length < 2) break;
     const half = Math.ceil(largest.rows.length / 2);

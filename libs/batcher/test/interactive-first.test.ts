@@ -98,3 +98,60 @@ describe('when interactive rows arrive while batch rows saturate the pool', () =
     expect(batcher.behindBatchWork).toBe(false);
   });
 });
+
+describe('when an interactive request arrives while batch work holds both threads of a pool', () => {
+  let root: string;
+  let pool: InferencePool;
+  const rng = createRng(41);
+  const lines = Array.from({ length: 8 }, (_, j) => ({
+    query: `line ${j} ${syntheticText(rng, 4)}`,
+    documents: Array.from({ length: 40 }, () => syntheticText(rng, 20 + Math.floor(rng() * 20))),
+  }));
+  // One length for every row, so length sorting keeps them in one batch: what is split is the split's.
+  const probeText = syntheticText(rng, 16);
+  const probe = { query: 'probe query', documents: Array.from({ length: 20 }, () => probeText) };
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rp-batcher-split-'));
+    await synthesizeModel({ preset: 'tiny', outDir: join(root, 'tiny'), seed: 6 });
+    pool = await InferencePool.open({ modelDir: join(root, 'tiny'), threads: 2 });
+  });
+
+  afterAll(async () => {
+    await pool?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('should hand its rows to the pool as one piece per thread, not whole to the first thread to free', async () => {
+    const dispatched: { priority: Priority; rows: number }[] = [];
+    let probeAt = -1;
+    let probeDone: Promise<Float32Array> | undefined;
+    const probeEncoded = await pool.encode(probe.query, probe.documents);
+    const runner = async (rows: PackedPairs, plan: BatchPlan): Promise<Float32Array> => {
+      dispatched.push({ priority: plan.priority, rows: plan.rows });
+      const batchOnBoth = dispatched.filter((d) => d.priority === 'batch').length === 2;
+      if (probeDone === undefined && plan.priority === 'batch' && batchOnBoth) {
+        // Both threads run batch work: the interactive request arrives.
+        setImmediate(() => {
+          probeAt = dispatched.length;
+          probeDone = batcher.submit(probeEncoded, { priority: 'interactive' });
+        });
+      }
+      return pool.infer(rows);
+    };
+    // A budget the whole probe fits in: without the split it would go as one batch.
+    const batcher = new DynamicBatcher(runner, { maxBatchTokens: 2048, maxWaitMs: 5, maxInflight: 4, parallelism: 2, threadTasks: () => pool.activeTasks });
+    const encoded = await Promise.all(lines.map((line) => pool.encode(line.query, line.documents)));
+    expect(probeEncoded.count * Math.max(...Array.from({ length: probeEncoded.count }, (_, i) => probeEncoded.offsets[i + 1]! - probeEncoded.offsets[i]!))).toBeLessThan(2048);
+    await Promise.all(encoded.map((packed) => batcher.submit(packed, { priority: 'batch' })));
+    const probeLogits = await probeDone!;
+
+    // The next two dispatches after it are its halves, before any more batch work.
+    expect(probeAt).toBeGreaterThan(0);
+    const next = dispatched.slice(probeAt, probeAt + 2);
+    expect(next.map((d) => d.priority)).toEqual(['interactive', 'interactive']);
+    expect(next.map((d) => d.rows)).toEqual([10, 10]);
+    const alone = await pool.score(probe.query, probe.documents);
+    probe.documents.forEach((_, i) => expect(Math.abs(relevanceScore(probeLogits, 1, i) - alone.scores[i]!)).toBeLessThanOrEqual(1e-4));
+  });
+});
