@@ -28,6 +28,6 @@ export function tracedBatchRunner(model: string, pool: InferencePool): BatchRunn
           'rerank.batch.padding_efficiency': plan.realTokens / plan.paddedTokens,
         },
       },
-      () => pool.infer(rows),
+      () => pool.infer(rows, plan.priority),
     );
 }

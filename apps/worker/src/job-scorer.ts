@@ -232,11 +232,16 @@ export class JobScorer {
 
   private tokenize(data: RerankJobData): Promise<PackedPairs> {
     return withSpan('rerank.tokenize', { attributes: { 'rerank.documents': data.documents.length } }, async (span) => {
-      const encoded = await this.pool.encode(data.query, data.documents, {
-        maxTokensPerDoc: data.options.maxTokensPerDoc,
-        truncationDirection: data.options.truncationDirection,
-        maxChunksPerDoc: data.options.maxChunksPerDoc,
-      });
+      const encoded = await this.pool.encode(
+        data.query,
+        data.documents,
+        {
+          maxTokensPerDoc: data.options.maxTokensPerDoc,
+          truncationDirection: data.options.truncationDirection,
+          maxChunksPerDoc: data.options.maxChunksPerDoc,
+        },
+        data.priority,
+      );
       // Rows are documents, or their chunks when chunking is asked for (all of a document's rows
       // share its truncated flag): count documents, name the document.
       let truncated = 0;

@@ -47,6 +47,17 @@ export interface DynamicBatcherOptions {
    * than the batches already running. Default: this batcher's own batches in flight.
    */
   threadTasks?: () => number;
+  /**
+   * How long a batch-priority batch may run while interactive work is about (an interactive row
+   * arrived within `interactiveWindowMs`): a running batch-priority batch is what an arriving
+   * interactive request waits behind, so its token budget is then cut to what the threads
+   * compute in this time (measured on the batch-priority batches run so far). A fast model's
+   * batches already take less and keep the whole `maxBatchTokens`; alone, batch work always
+   * does. Default 50 ms.
+   */
+  batchMsNearInteractive?: number;
+  /** How long after an interactive row batch-priority batches stay within `batchMsNearInteractive`. Default 2000 ms. */
+  interactiveWindowMs?: number;
 }
 
 export type ResolvedBatcherOptions = Required<DynamicBatcherOptions>;
@@ -58,6 +69,8 @@ export const BATCHER_DEFAULTS: ResolvedBatcherOptions = {
   numLabels: 1,
   parallelism: 1,
   threadTasks: () => 0,
+  batchMsNearInteractive: 50,
+  interactiveWindowMs: 2000,
 };
 
 export function resolveBatcherOptions(options: DynamicBatcherOptions): ResolvedBatcherOptions {
@@ -66,6 +79,9 @@ export function resolveBatcherOptions(options: DynamicBatcherOptions): ResolvedB
     if (!Number.isInteger(resolved[name]) || resolved[name] < 1) {
       throw new BatcherError('BATCHER_INVALID_OPTION', `${name} must be a positive integer, got ${resolved[name]}`);
     }
+  }
+  for (const name of ['interactiveWindowMs', 'batchMsNearInteractive'] as const) {
+    if (!Number.isFinite(resolved[name]) || resolved[name] < 0) throw new BatcherError('BATCHER_INVALID_OPTION', `${name} must be a number >= 0, got ${resolved[name]}`);
   }
   if (!Number.isFinite(resolved.maxWaitMs) || resolved.maxWaitMs < 0) {
     throw new BatcherError('BATCHER_INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${resolved.maxWaitMs}`);

@@ -108,6 +108,10 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When the last interactive row arrived (performance.now()), -Infinity before any. */
+  private lastInteractiveAt = Number.NEGATIVE_INFINITY;
+  /** Milliseconds one padded token of a batch-priority batch takes on a thread (moving average), until one ran undefined. */
+  private msPerBatchToken?: number;
   private idleWaiters: Array<() => void> = [];
 
   constructor(runner: BatchRunner, options: DynamicBatcherOptions = {}) {
@@ -141,6 +145,7 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
       }
       options.signal?.addEventListener('abort', () => this.settle(submission, abortError(options.signal!)), { once: true });
       const arrivedAt = performance.now();
+      if (submission.priority === 'interactive') this.lastInteractiveAt = arrivedAt;
       for (let index = 0; index < packed.count; index++) {
         const length = pairLength(packed, index);
         this.pending.push({ submission, index, length, arrivedAt });
@@ -243,12 +248,14 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
    */
   private planByPriority(): CandidateBatch[] {
     const out: CandidateBatch[] = [];
+    const nearInteractive = performance.now() - this.lastInteractiveAt < this.options.interactiveWindowMs;
     for (const priority of ['interactive', 'batch'] as const) {
       const rows = this.pending.filter((row) => row.submission.priority === priority);
       if (rows.length === 0) continue;
+      const budget = priority === 'batch' && nearInteractive ? { ...this.options, maxBatchTokens: this.batchTokensNearInteractive() } : this.options;
       const plan = planBatches(
         rows.map((row) => row.length),
-        this.options,
+        budget,
       ).map((batch, i, all) => {
         const batchRows = batch.rows.map((index) => rows[index]!);
         return {
@@ -263,6 +270,12 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
       out.push(...plan.sort((a, b) => a.oldestSeq - b.oldestSeq));
     }
     return out;
+  }
+
+  /** The token budget of a batch-priority batch that should end within `batchMsNearInteractive`. */
+  private batchTokensNearInteractive(): number {
+    if (this.msPerBatchToken === undefined) return this.options.maxBatchTokens;
+    return Math.max(1, Math.min(this.options.maxBatchTokens, Math.floor(this.options.batchMsNearInteractive / this.msPerBatchToken)));
   }
 
   private async run(candidate: CandidateBatch): Promise<void> {
@@ -293,13 +306,19 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
         submission.onProgress?.(submission.packed.count - submission.remaining, submission.packed.count);
         if (submission.remaining === 0) this.settle(submission);
       });
+      const durationMs = performance.now() - started;
+      // Batch-priority batches only go to free threads: their time is the thread's work alone.
+      if (batchPriority) {
+        const perToken = durationMs / paddedTokens;
+        this.msPerBatchToken = this.msPerBatchToken === undefined ? perToken : 0.8 * this.msPerBatchToken + 0.2 * perToken;
+      }
       this.emit('batch', {
         rows: batch.length,
         submissions: plan.submissions,
         realTokens,
         paddedTokens,
         paddingEfficiency: realTokens / paddedTokens,
-        durationMs: performance.now() - started,
+        durationMs,
         priority: candidate.priority,
       });
     } catch (error) {

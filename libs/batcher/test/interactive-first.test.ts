@@ -155,3 +155,50 @@ describe('when an interactive request arrives while batch work holds both thread
     probe.documents.forEach((_, i) => expect(Math.abs(relevanceScore(probeLogits, 1, i) - alone.scores[i]!)).toBeLessThanOrEqual(1e-4));
   });
 });
+
+describe('when interactive work is about while batch work runs', () => {
+  let root: string;
+  let pool: InferencePool;
+  const rng = createRng(43);
+  const lines = Array.from({ length: 24 }, (_, j) => ({
+    query: `line ${j} ${syntheticText(rng, 4)}`,
+    documents: Array.from({ length: 40 }, () => syntheticText(rng, 20)),
+  }));
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rp-batcher-short-'));
+    await synthesizeModel({ preset: 'tiny', outDir: join(root, 'tiny'), seed: 8 });
+    pool = await InferencePool.open({ modelDir: join(root, 'tiny'), threads: 1 });
+  });
+
+  afterAll(async () => {
+    await pool?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('should cut batch-priority batches to what runs in batchMsNearInteractive, and only then', async () => {
+    const plans: { priority: Priority; paddedTokens: number; afterProbe: boolean }[] = [];
+    let probeSent = false;
+    let probeDone: Promise<Float32Array> | undefined;
+    const probeEncoded = await pool.encode('probe', ['a passage', 'another passage']);
+    const runner = async (rows: PackedPairs, plan: BatchPlan): Promise<Float32Array> => {
+      plans.push({ priority: plan.priority, paddedTokens: plan.paddedTokens, afterProbe: probeSent });
+      if (!probeSent && plans.filter((p) => p.priority === 'batch').length === 4) {
+        probeSent = true;
+        probeDone = batcher.submit(probeEncoded, { priority: 'interactive' });
+      }
+      return pool.infer(rows, plan.priority);
+    };
+    // A tiny model computes 4096 tokens in a few ms: 0.2 ms of it is a small fraction of the budget.
+    const batcher = new DynamicBatcher(runner, { maxBatchTokens: 4096, maxWaitMs: 5, parallelism: 1, batchMsNearInteractive: 0.2, threadTasks: () => pool.activeTasks });
+    const encoded = await Promise.all(lines.map((line) => pool.encode(line.query, line.documents)));
+    await Promise.all(encoded.map((packed) => batcher.submit(packed, { priority: 'batch' })));
+    await probeDone;
+
+    const batchPlans = (afterProbe: boolean) => plans.filter((p) => p.priority === 'batch' && p.afterProbe === afterProbe).map((p) => p.paddedTokens);
+    // Before any interactive row: whole budgets. After: cut short.
+    expect(Math.max(...batchPlans(false))).toBeGreaterThan(2048);
+    expect(batchPlans(true).length).toBeGreaterThan(2);
+    expect(Math.max(...batchPlans(true))).toBeLessThanOrEqual(1024);
+  });
+});

@@ -10,4 +10,5 @@ export { DEFAULT_BATCH_BUDGET, planBatches, paddingEfficiency, type BatchBudget,
 export { relevanceScore, rawScore } from './scores.js';
 export { DEFAULT_THREADS, POOL_DEFAULTS, type InferencePoolOptions, type ResolvedPoolOptions } from './pool-options.js';
 export { InferencePool, type ScoreResult } from './inference-pool.js';
+export { PriorityTaskQueue, type TaskPriority } from './priority-task-queue.js';
 export { loadSession, runBatch, type LoadedSession, type SessionSettings } from './onnx-session.js';

@@ -8,6 +8,7 @@ import type { PairEncodeOptions } from './pair-encoder.js';
 import { concat, gather, pairLength, view, type PackedPairs } from './packed-pairs.js';
 import { resolvePoolOptions, type InferencePoolOptions, type ResolvedPoolOptions } from './pool-options.js';
 import type { PoolTask, ThreadDescription, ThreadSetup } from './pool-protocol.js';
+import { PriorityTaskQueue, withPriority, type TaskPriority } from './priority-task-queue.js';
 import { documentScores, type ChunkChoice } from './chunk-scores.js';
 
 export interface ScoreResult {
@@ -76,6 +77,10 @@ export class InferencePool {
       maxThreads: resolved.threads,
       idleTimeout: Infinity,
       workerData: setup,
+      taskQueue: new PriorityTaskQueue(),
+      // A task taken from the queue when no thread can run it goes back to the head, not the
+      // tail (Piscina's default), which would reorder both lanes.
+      stricterFIFO: true,
     });
     try {
       // One describe per thread would be ideal, but Piscina does not address threads; the
@@ -89,13 +94,13 @@ export class InferencePool {
     }
   }
 
-  /** Tokenizes (query, document) pairs on the pool's threads. */
-  async encode(query: string, documents: readonly string[], options: PairEncodeOptions = {}): Promise<PackedPairs> {
+  /** Tokenizes (query, document) pairs on the pool's threads; `priority` says which tasks waiting for a thread it goes before. */
+  async encode(query: string, documents: readonly string[], options: PairEncodeOptions = {}, priority: TaskPriority = 'interactive'): Promise<PackedPairs> {
     this.assertOpen();
     const chunk = Math.max(MIN_ENCODE_CHUNK, Math.ceil(documents.length / this.options.threads));
     const parts: Promise<ArrayBuffer>[] = [];
     for (let start = 0; start < documents.length || start === 0; start += chunk) {
-      const task: PoolTask = { kind: 'encode', query, documents: documents.slice(start, start + chunk), options };
+      const task = withPriority<PoolTask>({ kind: 'encode', query, documents: documents.slice(start, start + chunk), options }, priority);
       parts.push(this.counted(runTask<ArrayBuffer>(this.piscina, task)));
       if (documents.length === 0) break;
     }
@@ -107,9 +112,9 @@ export class InferencePool {
    * Runs one inference batch and returns its logits (numLabels per row). The rows' buffer is
    * transferred to the thread, so `rows` is unusable afterwards.
    */
-  async infer(rows: PackedPairs): Promise<Float32Array> {
+  async infer(rows: PackedPairs, priority: TaskPriority = 'interactive'): Promise<Float32Array> {
     this.assertOpen();
-    const task: PoolTask = { kind: 'infer', rows: rows.buffer };
+    const task = withPriority<PoolTask>({ kind: 'infer', rows: rows.buffer }, priority);
     return new Float32Array(await this.counted(runTask<ArrayBuffer>(this.piscina, task, [rows.buffer])));
   }
 
