@@ -6,14 +6,29 @@ import { DynamicBatcher, type BatchPlan, type Priority } from '@rerank-pool/batc
 import { InferencePool, relevanceScore, type PackedPairs } from '@rerank-pool/model-runtime';
 import { createRng, synthesizeModel, syntheticText } from '@rerank-pool/model-synth';
 
+/** A real pool of `threads` threads on a synthetic tiny model, opened before the describe's tests and closed after. */
+function tinyPool(threads: number, seed: number): () => InferencePool {
+  let root: string;
+  let pool: InferencePool;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rp-batcher-'));
+    await synthesizeModel({ preset: 'tiny', outDir: join(root, 'tiny'), seed });
+    pool = await InferencePool.open({ modelDir: join(root, 'tiny'), threads });
+  });
+  afterAll(async () => {
+    await pool?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  return () => pool;
+}
+
 /**
  * Issue 14 in the batcher, on a real one-thread pool: batch-priority batches never wait on the
  * pool (each waiting one would be a whole batch more for the next interactive request to wait
  * behind), and interactive rows go to the pool before the batch rows already waiting.
  */
 describe('when interactive rows arrive while batch rows saturate the pool', () => {
-  let root: string;
-  let pool: InferencePool;
+  const poolOf = tinyPool(1, 5);
   const rng = createRng(14);
   const lines = Array.from({ length: 12 }, (_, j) => ({
     query: `line ${j} ${syntheticText(rng, 4)}`,
@@ -21,18 +36,8 @@ describe('when interactive rows arrive while batch rows saturate the pool', () =
   }));
   const probe = { query: 'probe query', documents: Array.from({ length: 20 }, () => syntheticText(rng, 5 + Math.floor(rng() * 30))) };
 
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'rp-batcher-priority-'));
-    await synthesizeModel({ preset: 'tiny', outDir: join(root, 'tiny'), seed: 5 });
-    pool = await InferencePool.open({ modelDir: join(root, 'tiny'), threads: 1 });
-  });
-
-  afterAll(async () => {
-    await pool?.close();
-    await rm(root, { recursive: true, force: true });
-  });
-
   it('should run the interactive rows next, never queue batch work on the pool, and score every row as alone', async () => {
+    const pool = poolOf();
     const dispatched: Priority[] = [];
     let batchRunning = 0;
     let mostBatchRunning = 0;
@@ -81,6 +86,7 @@ describe('when interactive rows arrive while batch rows saturate the pool', () =
   });
 
   it('should tell when a task handed to the threads now would wait behind batch work', async () => {
+    const pool = poolOf();
     const seen: boolean[] = [];
     const batcher: DynamicBatcher = new DynamicBatcher(
       async (rows, plan) => {
@@ -100,8 +106,7 @@ describe('when interactive rows arrive while batch rows saturate the pool', () =
 });
 
 describe('when an interactive request arrives while batch work holds both threads of a pool', () => {
-  let root: string;
-  let pool: InferencePool;
+  const poolOf = tinyPool(2, 6);
   const rng = createRng(41);
   const lines = Array.from({ length: 8 }, (_, j) => ({
     query: `line ${j} ${syntheticText(rng, 4)}`,
@@ -111,18 +116,8 @@ describe('when an interactive request arrives while batch work holds both thread
   const probeText = syntheticText(rng, 16);
   const probe = { query: 'probe query', documents: Array.from({ length: 20 }, () => probeText) };
 
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'rp-batcher-split-'));
-    await synthesizeModel({ preset: 'tiny', outDir: join(root, 'tiny'), seed: 6 });
-    pool = await InferencePool.open({ modelDir: join(root, 'tiny'), threads: 2 });
-  });
-
-  afterAll(async () => {
-    await pool?.close();
-    await rm(root, { recursive: true, force: true });
-  });
-
   it('should hand its rows to the pool as one piece per thread, not whole to the first thread to free', async () => {
+    const pool = poolOf();
     const dispatched: { priority: Priority; rows: number }[] = [];
     let probeAt = -1;
     let probeDone: Promise<Float32Array> | undefined;
@@ -157,26 +152,15 @@ describe('when an interactive request arrives while batch work holds both thread
 });
 
 describe('when interactive work is about while batch work runs', () => {
-  let root: string;
-  let pool: InferencePool;
+  const poolOf = tinyPool(1, 8);
   const rng = createRng(43);
   const lines = Array.from({ length: 24 }, (_, j) => ({
     query: `line ${j} ${syntheticText(rng, 4)}`,
     documents: Array.from({ length: 40 }, () => syntheticText(rng, 20)),
   }));
 
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'rp-batcher-short-'));
-    await synthesizeModel({ preset: 'tiny', outDir: join(root, 'tiny'), seed: 8 });
-    pool = await InferencePool.open({ modelDir: join(root, 'tiny'), threads: 1 });
-  });
-
-  afterAll(async () => {
-    await pool?.close();
-    await rm(root, { recursive: true, force: true });
-  });
-
   it('should cut batch-priority batches to what runs in batchMsNearInteractive, and only then', async () => {
+    const pool = poolOf();
     const plans: { priority: Priority; paddedTokens: number; afterProbe: boolean }[] = [];
     let probeSent = false;
     let probeDone: Promise<Float32Array> | undefined;
