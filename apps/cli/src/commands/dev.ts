@@ -18,7 +18,11 @@ export async function dev(argv: string[]): Promise<number> {
   });
   const port = positiveIntegerArg('dev', 'port', values.port);
   const baseConfig = loadConfig();
-  const redis = await ensureRedis(baseConfig.redisUrl, { avoidPorts: [port ?? baseConfig.port] });
+  // A cluster or a Sentinel group is the operator's: REDIS_URL then names no server to stand in for.
+  const redis =
+    baseConfig.redisClusterNodes || baseConfig.redisSentinels
+      ? { url: baseConfig.redisUrl, started: false, stop: async () => undefined }
+      : await ensureRedis(baseConfig.redisUrl, { avoidPorts: [port ?? baseConfig.port] });
   if (redis.started) process.stderr.write(`rerank-pool dev: nothing answered at ${baseConfig.redisUrl}; started redis-server at ${redis.url}\n`);
 
   let models = values.model;
