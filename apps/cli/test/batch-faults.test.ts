@@ -185,9 +185,20 @@ async function logRecovery(port: number, id: string, what: string, since: number
   console.log(`${what}: past ${completed} completed lines ${((Date.now() - since) / 1000).toFixed(1)} s after the fault (now ${state.completed})`);
 }
 
-async function hasStoredPart(storeDir: string): Promise<boolean> {
-  const entries = await readdir(storeDir, { recursive: true }).catch(() => [] as string[]);
-  return entries.some((entry) => /input\/\d+-.+\.ndjson$/.test(String(entry)));
+/**
+ * Whether the upload has a part stored and recorded in Redis (`upload_parts` of its batch). The
+ * file alone is not enough: the API writes it first and records it next, and a part whose API
+ * dies in between is written again by the resumed upload.
+ */
+async function hasCommittedPart(redisPort: number): Promise<boolean> {
+  const client = new Redis({ port: redisPort, maxRetriesPerRequest: 1 });
+  try {
+    const metas = (await client.keys('*:batch:{*}')).filter((key) => key.endsWith('}'));
+    const parts = await Promise.all(metas.map((key) => client.hget(key, 'upload_parts')));
+    return parts.some((count) => Number(count) >= 1);
+  } finally {
+    client.disconnect();
+  }
 }
 
 /**
@@ -233,7 +244,7 @@ describe(`when a ${LINES}-line batch runs through API and worker processes`, () 
         // Most of the body is out (about 9 MB): the upload holds back the rest until the API has
         // stored its first part, then the API dies under it.
         if (killed || written < LINES * 0.9) return;
-        while (!(await hasStoredPart(cluster.storeDir))) await new Promise((resolve) => setTimeout(resolve, 20));
+        while (!(await hasCommittedPart(redis!.port))) await new Promise((resolve) => setTimeout(resolve, 20));
         killed = true;
         await cluster.api.kill();
       }),

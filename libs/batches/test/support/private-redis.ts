@@ -63,7 +63,9 @@ export async function startPrivateRedis(options: { port?: number; dir?: string; 
 }
 
 async function usedMemory(port: number): Promise<number> {
-  const client = new Redis({ port, host: '127.0.0.1' });
+  // Fails at once when the server is gone (a test that failed before stopping its watch).
+  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
   try {
     return Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
   } finally {
@@ -76,16 +78,21 @@ export async function watchMemory(port: number, intervalMs = 50): Promise<{ stop
   const baseline = await usedMemory(port);
   let peak = 0;
   let sampling = true;
+  // Ends at the first failed reading, which `stop` reports: never an unhandled rejection.
   const sampler = (async () => {
     while (sampling) {
       peak = Math.max(peak, (await usedMemory(port)) - baseline);
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
-  })();
+  })().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   return {
     async stop() {
       sampling = false;
-      await sampler;
+      const failure = await sampler;
+      if (failure !== undefined) throw failure;
       return peak;
     },
   };
