@@ -2,8 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@rerank-pool/config';
 import { Errors } from '@rerank-pool/contracts';
-import { closeRedis, whenReady } from '@rerank-pool/queue';
-import { openRedis, redisTarget, requestRedisOptions } from '@rerank-pool/redis-connection';
+import { whenReady } from '@rerank-pool/queue';
+import { closeRedis, openRedis, redisTarget, requestRedisOptions } from '@rerank-pool/redis-connection';
 import type { ModelRegistry } from './model-registry.js';
 
 /** How long the API's start waits for the limiter's connection; unconnected, it lets requests through. */

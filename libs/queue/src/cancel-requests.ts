@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { openRedis } from '@rerank-pool/redis-connection';
+import { closeRedis, openRedis } from '@rerank-pool/redis-connection';
 import type { RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
-import { closeRedis } from './close-redis.js';
 import { keys } from './keys.js';
 import { definePendingPairsCommands, takePendingPairsIn } from './pending-pairs.js';
 

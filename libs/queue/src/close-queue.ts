@@ -1,5 +1,5 @@
 import type { RedisClient } from '@rerank-pool/redis-connection';
-import { closeRedis } from './close-redis.js';
+import { closeRedis } from '@rerank-pool/redis-connection';
 import { within } from './within.js';
 
 /** What BullMQ's Queue, QueueEvents and FlowProducer share for shutdown. */

@@ -26,7 +26,6 @@ export type { CallbackTargetErrorCode } from './callback-target-error.js';
 export type { WebhookToSign } from './webhook-signature.js';
 export { deleteKeysWithPrefix } from './delete-prefix.js';
 export { closeQueue, closeSharedConnection } from './close-queue.js';
-export { closeRedis } from './close-redis.js';
 export type { ClosableQueue } from './close-queue.js';
 export { beforeTimeout, within } from './within.js';
 export { BATCH_LINE_PRIORITY } from './rerank-queue-options.js';

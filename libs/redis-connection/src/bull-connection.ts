@@ -1,10 +1,8 @@
 import type { Cluster, RedisOptions } from 'ioredis';
+import { closeRedis } from './close-redis.js';
 import { openRedis } from './open-redis.js';
 import { isClusterTarget } from './redis-target.js';
 import type { RedisTarget } from './redis-target.js';
-
-/** Bound of ending the cluster client handed to BullMQ; an unreachable cluster would hold a QUIT for ever. */
-const CLOSE_TIMEOUT_MS = 1000;
 
 /**
  * What BullMQ's Worker and QueueEvents open their connections from. For one server or a
@@ -21,16 +19,5 @@ export interface BullConnection {
 export function bullConnection(target: RedisTarget): BullConnection {
   if (!isClusterTarget(target)) return { connection: target, close: async () => undefined };
   const cluster = openRedis(target, { lazyConnect: true }) as Cluster;
-  return {
-    connection: cluster,
-    async close() {
-      if (cluster.status === 'wait' || cluster.status === 'end') {
-        cluster.disconnect();
-        return;
-      }
-      const timer = setTimeout(() => cluster.disconnect(), CLOSE_TIMEOUT_MS);
-      await cluster.quit().catch(() => cluster.disconnect());
-      clearTimeout(timer);
-    },
-  };
+  return { connection: cluster, close: () => closeRedis(cluster) };
 }

@@ -4,4 +4,5 @@ export type { ClusterTarget, RedisNode, RedisSettings, RedisTarget } from './red
 export { dataServers, isCluster, openRedis, REQUEST_COMMAND_TIMEOUT_MS, requestRedisOptions } from './open-redis.js';
 export type { ConnectionOverrides, RedisClient } from './open-redis.js';
 export { bullConnection } from './bull-connection.js';
+export { closeRedis } from './close-redis.js';
 export type { BullConnection } from './bull-connection.js';

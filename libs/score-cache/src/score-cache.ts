@@ -1,5 +1,5 @@
-import { closeRedis, whenReady } from '@rerank-pool/queue';
-import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
+import { whenReady } from '@rerank-pool/queue';
+import { closeRedis, openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
 import type { RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
 import { decodeCachedPair, encodeCachedPair, type CachedPair } from './cached-pair.js';
 import { pairKeys, type PairOptions } from './pair-keys.js';
