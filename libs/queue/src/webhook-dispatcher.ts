@@ -75,7 +75,8 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   private readonly queues = new Map<string, Queue>();
   private readonly agent: Agent;
   private readonly workers: Worker<WebhookJobData>[] = [];
-  private readonly connections: BullConnection[] = [];
+  /** What every model's Worker opens its connections from (see `bullConnection`). */
+  private bull?: BullConnection;
   private redis?: RedisClient;
   private closing?: Promise<void>;
 
@@ -98,11 +99,10 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   start(): void {
     if (this.workers.length > 0 || this.closing) return;
     const { prefix, concurrency, lockDurationMs, models } = this.options;
+    const bull = (this.bull = bullConnection(this.options.connection));
     for (const model of models) {
-      const connection = bullConnection(this.options.connection);
-      this.connections.push(connection);
       const worker = new Worker<WebhookJobData>(webhookQueueNameForModel(model), (job) => this.deliver(job), {
-        connection: connection.connection,
+        connection: bull.connection,
         prefix,
         concurrency,
         // As for rerank jobs: the deliveries of a dead dispatcher go to a live one within seconds.
@@ -122,7 +122,7 @@ export class WebhookDispatcher extends EventEmitter<WebhookDispatcherEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled(this.workers.map((worker) => worker.close()));
-      await Promise.allSettled(this.connections.map((connection) => connection.close()));
+      await this.bull?.close();
       if (this.redis) await closeSharedConnection(this.redis, [...this.queues.values()]);
       await this.agent.close().catch(() => undefined);
     })();
