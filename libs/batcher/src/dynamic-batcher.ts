@@ -203,7 +203,7 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     // A batch goes now if it is full, or its oldest row has waited its time; a partial batch
     // otherwise keeps waiting, since rows arriving meanwhile make it both fuller and tighter.
     const now = performance.now();
-    const planned = this.planByPriority();
+    const planned = this.planByPriority(now);
     // While batch rows wait, a partial interactive batch gains nothing by waiting for more rows:
     // the thread it would wait for goes to batch work meanwhile.
     const batchWaiting = planned.some((batch) => batch.priority === 'batch');
@@ -246,9 +246,9 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
    * Interactive rows are planned first, then batch rows; within a priority the batches that
    * hold the oldest rows go first, so a steady stream of short rows cannot starve long ones.
    */
-  private planByPriority(): CandidateBatch[] {
+  private planByPriority(now: number): CandidateBatch[] {
     const out: CandidateBatch[] = [];
-    const nearInteractive = performance.now() - this.lastInteractiveAt < this.options.interactiveWindowMs;
+    const nearInteractive = now - this.lastInteractiveAt < this.options.interactiveWindowMs;
     for (const priority of ['interactive', 'batch'] as const) {
       const rows = this.pending.filter((row) => row.submission.priority === priority);
       if (rows.length === 0) continue;
