@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueNameForModel, webhookQueueNameForModel } from '@rerank-pool/queue';
+import { lineQueueNameForModel, queueNameForModel, webhookQueueNameForModel } from '@rerank-pool/queue';
 import { createHarness, IDLE_MODEL, MODEL } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
 
@@ -41,7 +41,7 @@ describe('when API_KEYS is set', () => {
     const api = await get('/admin/queues/api/queues', basic('anyone', 'admin-key'));
     expect(api.statusCode).toBe(200);
     const names = (api.json() as { queues: Array<{ name: string }> }).queues.map((queue) => queue.name).sort();
-    expect(names).toEqual([MODEL, IDLE_MODEL].flatMap((model) => [queueNameForModel(model), webhookQueueNameForModel(model)]).sort());
+    expect(names).toEqual([MODEL, IDLE_MODEL].flatMap((model) => [queueNameForModel(model), lineQueueNameForModel(model), webhookQueueNameForModel(model)]).sort());
   });
 
   it('should leave the rest of the API to its own keys', async () => {

@@ -1,8 +1,7 @@
 import { Queue } from 'bullmq';
-import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueNameForModel } from '@rerank-pool/queue';
+import { lineQueueNameForModel } from '@rerank-pool/queue';
 import { buildApi } from '../src/index.js';
 import { MODEL, connection, createHarness, startFixedScoreConsumer } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
@@ -54,8 +53,8 @@ describe('when the API restarts', () => {
     while ((await harness.jobCount()) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     await first.close();
     // Workers settle the lines they finish on their own: no API needs to be there.
-    const inspector = new Queue(queueNameForModel(MODEL), { connection, prefix: harness.prefix });
-    const consumer: Worker = startFixedScoreConsumer(harness.prefix);
+    const inspector = new Queue(lineQueueNameForModel(MODEL), { connection, prefix: harness.prefix });
+    const consumer = startFixedScoreConsumer(harness.prefix);
     try {
       while ((await inspector.getJobCountByTypes('prioritized', 'waiting', 'active')) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       const between = await buildApi({ config: harness.config, logger: false });
@@ -79,9 +78,9 @@ describe('when the API restarts', () => {
 
   it('should not depend on the queues event streams: trimmed to nothing mid-run, the batch still finishes exactly', async () => {
     const api = await buildApi({ config: harness.config, logger: false });
-    const inspector = new Queue(queueNameForModel(MODEL), { connection, prefix: harness.prefix });
+    const inspector = new Queue(lineQueueNameForModel(MODEL), { connection, prefix: harness.prefix });
     const redis = new Redis(connection);
-    const consumer: Worker = startFixedScoreConsumer(harness.prefix);
+    const consumer = startFixedScoreConsumer(harness.prefix);
     try {
       const id = await submit(api);
       let finished: any;

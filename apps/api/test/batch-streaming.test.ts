@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { ClientRequest } from 'node:http';
-import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, listenOnLoopback, startFixedScoreConsumer } from './helpers/harness.js';
 import type { Harness } from './helpers/harness.js';
@@ -100,8 +99,8 @@ describe('when an upload with an idempotency key is cut off and sent again', () 
     expect(again.json()).toMatchObject({ id, total: 3000 });
 
     const computed: string[] = [];
-    const consumer: Worker = startFixedScoreConsumer(harness.prefix);
-    consumer.on('completed', (job) => job.id!.startsWith(id) && computed.push(job.id!));
+    const consumer = startFixedScoreConsumer(harness.prefix);
+    consumer.onCompleted((job) => job.id!.startsWith(id) && computed.push(job.id!));
     try {
       expect(await waitForBatch(harness.app, id, {}, 60_000)).toMatchObject({ completed: 3000, failed: 0, pairs: { total: 6000, completed: 6000 } });
     } finally {

@@ -3,13 +3,15 @@ import { ndjson, readResults, waitForBatch } from './helpers/batches.js';
 import { postJson, startLiveService, type LiveService } from './helpers/live-service.js';
 
 /**
- * Issue 14 end to end: a real API and a real worker (synthetic tiny model, one thread, two job
- * slots), an offline batch holding every slot and the pool, and sync requests sent during it.
- * Orderings and counts only: how fast is `rerank-pool bench`'s `mixed` section's to report.
+ * Issue 14 end to end: a real API and a real worker (synthetic tiny model, one thread per lane,
+ * two job slots per queue), an offline batch holding every line slot and the batch lane, and sync
+ * requests sent during it. Orderings and counts only: how fast is `rerank-pool bench`'s `mixed`
+ * section's to report.
  */
 let service: LiveService;
 
 const LINES = 120;
+const MAX_PROBES = 200;
 const lineDocuments = (i: number) => Array.from({ length: 150 }, (_, d) => `line ${i} passage ${d} ${'about re-ranking and batches '.repeat(1 + (d % 6))}`);
 const probeDocuments = Array.from({ length: 20 }, (_, d) => `probe passage ${d} ${'on latency '.repeat(1 + (d % 4))}`);
 
@@ -39,8 +41,11 @@ describe('when an offline batch saturates the worker', () => {
     for (let s = await status(); s.completed < 2; s = await status()) await new Promise((resolve) => setTimeout(resolve, 10));
     const before = await status();
 
+    // At least 5 requests, and on until a line has finished meanwhile (bounded).
     const answers = [];
-    for (let i = 0; i < 5; i++) answers.push(await postJson(service.base, '/v1/rerank', { query: 'probe', documents: probeDocuments }));
+    while (answers.length < 5 || (answers.length < MAX_PROBES && (await status()).completed <= before.completed)) {
+      answers.push(await postJson(service.base, '/v1/rerank', { query: 'probe', documents: probeDocuments }));
+    }
     const after = await status();
 
     for (const answer of answers) {
@@ -51,21 +56,18 @@ describe('when an offline batch saturates the worker', () => {
     // The batch ran on meanwhile, and was still running when the last request was answered.
     expect(after.completed).toBeGreaterThan(before.completed);
     expect(after.completed).toBeLessThan(LINES);
-    // Each request took a slot a batch line held, and its rows went to the pool ahead of the
-    // batch rows already waiting, behind at most the batch running.
-    expect(await counter(() => service.workerMetrics.batchLinesYielded.get())).toBeGreaterThanOrEqual(1);
+    // The requests ran while batch-lane batches did: on threads of their own, not behind them.
     expect(await counter(() => service.workerMetrics.interactiveRowsBehindBatch.get())).toBeGreaterThan(0);
 
     const done = await waitForBatch(service.app, id, {}, 60_000);
     expect(done).toMatchObject({ status: 'completed', completed: LINES, failed: 0 });
     const results = await readResults(service.app, id);
-    // Lines handed back to make room ran again later, and each is in the results once.
     expect(results.map((line) => line.id).sort()).toEqual(lines.map((line) => line.id).sort());
 
     const waits = (await service.workerMetrics.queueWait.get()).values.filter((entry) => entry.metricName?.endsWith('_count'));
     const count = (priority: string) => waits.filter((entry) => entry.labels.priority === priority).reduce((sum, entry) => sum + entry.value, 0);
-    expect(count('interactive')).toBe(6);
-    // Lines that were handed back started twice.
-    expect(count('batch_line')).toBeGreaterThanOrEqual(LINES);
+    expect(count('interactive')).toBe(1 + answers.length);
+    // No line gave its slot up for a request (lines have slots of their own): each started once.
+    expect(count('batch_line')).toBe(LINES);
   });
 });

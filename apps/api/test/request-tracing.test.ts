@@ -3,7 +3,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRng, syntheticText } from '@rerank-pool/model-synth';
-import { queueNameForModel } from '@rerank-pool/queue';
+import { lineQueueNameForModel, queueNameForModel } from '@rerank-pool/queue';
 import { startTracing } from '@rerank-pool/telemetry';
 import type { TracingHandle } from '@rerank-pool/telemetry';
 import { eventually, postJson, startLiveService, type LiveService } from './helpers/live-service.js';
@@ -140,7 +140,9 @@ describe('when tracing is on and requests run through a real worker', () => {
     const accepted = await postJson(service.base, '/v1/batches', lines);
     expect(accepted.status).toBe(202);
     const [upload] = await finished(exporter, 'POST /v1/batches', 1);
-    const jobsOf = () => exporter.getFinishedSpans().filter((span) => span.name === `process ${queue}` && span.attributes['rerank.offline_batch.id'] === accepted.body.id);
+    // Lines run from the model's line queue, not its online queue.
+    const lineQueue = lineQueueNameForModel(service.modelId);
+    const jobsOf = () => exporter.getFinishedSpans().filter((span) => span.name === `process ${lineQueue}` && span.attributes['rerank.offline_batch.id'] === accepted.body.id);
     expect(await waitForBatch(service.app, accepted.body.id)).toMatchObject({ status: 'completed', completed: lines.length });
     await eventually(() => jobsOf().length === lines.length);
 

@@ -1,16 +1,16 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { BatchRunner } from '@rerank-pool/batcher';
-import type { InferencePool } from '@rerank-pool/model-runtime';
+import type { InferencePool, PoolLane } from '@rerank-pool/model-runtime';
 import { withSpan } from '@rerank-pool/telemetry';
 
 /**
- * The batcher's runner for one model: runs a batch on the pool inside a `rerank.batch` span (the
+ * The batcher's runner for one lane of a model's pool: runs a batch on the lane's threads inside a `rerank.batch` span (the
  * batch metrics come from the batcher's `batch` event). A batch holds pairs of many jobs from
  * many traces, so its span is a root that links to the span of every job it serves; parenting it
  * to whichever job happened to trigger the dispatch would file it under one request and hide it
  * from the others.
  */
-export function tracedBatchRunner(model: string, pool: InferencePool): BatchRunner {
+export function tracedBatchRunner(model: string, pool: InferencePool, lane: PoolLane): BatchRunner {
   return (rows, plan) =>
     withSpan(
       'rerank.batch',
@@ -28,6 +28,6 @@ export function tracedBatchRunner(model: string, pool: InferencePool): BatchRunn
           'rerank.batch.padding_efficiency': plan.realTokens / plan.paddedTokens,
         },
       },
-      () => pool.infer(rows, plan.priority),
+      () => pool.infer(rows, lane),
     );
 }

@@ -1,13 +1,13 @@
 import { isSpanContextValid, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import type { DynamicBatcher } from '@rerank-pool/batcher';
 import { encodeJobFailure, Errors, isRerankPoolError, parseRerankJobData, rerankSignals, type RerankJobData, type RerankJobResult } from '@rerank-pool/contracts';
 import { documentScores, InferencePool, ModelRuntimeError, type PackedPairs } from '@rerank-pool/model-runtime';
 import { checkDeadline, isCancelRequest, toJobFailure } from '@rerank-pool/queue';
 import { mergeCachedResult, pairsOfResult, splitByCache, type ScoreCache } from '@rerank-pool/score-cache';
 import { extractTraceContext, recordingSpanContext, withSpan } from '@rerank-pool/telemetry';
 import type { RerankMetrics } from '@rerank-pool/telemetry';
+import type { LaneBatchers } from './lane-batchers.js';
 import type { WorkerLogger } from './worker-options.js';
 
 // Each progress write is a Redis round trip; a few per second is plenty for a progress bar.
@@ -25,8 +25,9 @@ export interface JobScorerObservers {
 }
 
 /**
- * Scores one BullMQ job: checks it, tokenizes on the pool's threads, hands its pairs to the
- * shared batcher (where they meet the pairs of every other active job) and returns the scores
+ * Scores one BullMQ job: checks it, tokenizes on the threads of its priority's lane, hands its
+ * pairs to that lane's batcher (where they meet the pairs of every other active job of the same
+ * lane) and returns the scores
  * in input order. Bad jobs fail without retry; nothing a job holds can hurt another job.
  *
  * Its `process <queue>` span (OpenTelemetry messaging conventions) continues the trace of the
@@ -50,7 +51,7 @@ export class JobScorer {
 
   constructor(
     private readonly pool: InferencePool,
-    private readonly batcher: DynamicBatcher,
+    private readonly batchers: LaneBatchers,
     private readonly observers: JobScorerObservers,
     private readonly cache?: JobScoreCache,
   ) {}
@@ -148,7 +149,7 @@ export class JobScorer {
     }
   }
 
-  /** Tokenizes and scores `data`'s documents through the shared batcher. */
+  /** Tokenizes and scores `data`'s documents through the batcher of its lane. */
   private async compute(
     job: Job<RerankJobData>,
     data: RerankJobData,
@@ -157,11 +158,12 @@ export class JobScorer {
     queueMs: number,
     signal?: AbortSignal,
   ): Promise<{ result: RerankJobResult; documentTokens: number[] }> {
-    // Tokenization queues on the same threads as inference: either can wait behind batch work.
+    // Interactive rows never queue behind batch work, but share the cores with it (at a lower
+    // priority): counted when batch-lane batches ran as the job was tokenized or batched.
     const interactive = data.priority === 'interactive';
-    const behindAtTokenize = interactive && this.batcher.behindBatchWork;
+    const batchRunningAtTokenize = interactive && this.batchers.batch.running > 0;
     const encoded = await this.tokenize(data);
-    if (behindAtTokenize || (interactive && this.batcher.behindBatchWork)) {
+    if (batchRunningAtTokenize || (interactive && this.batchers.batch.running > 0)) {
       this.observers.metrics.interactiveRowsBehindBatch.inc({ model: this.pool.model.id }, encoded.count);
     }
     const inputTokens = tokenCount(encoded);
@@ -170,8 +172,7 @@ export class JobScorer {
     // The first write waits an interval too: a job that finishes sooner needs no progress at all.
     let lastProgress = Date.now();
     const logits = await withSpan('rerank.inference', { attributes: { 'rerank.pairs': encoded.count, 'rerank.tokens': inputTokens } }, () =>
-      this.batcher.submit(encoded, {
-        priority: data.priority,
+      this.batchers[data.priority].submit(encoded, {
         signal,
         traceLink: jobLink,
         onProgress: (done, total) => {

@@ -1,18 +1,17 @@
 import { basename } from 'node:path';
 import { Worker, type Job } from 'bullmq';
-import { DynamicBatcher, type BatchStats } from '@rerank-pool/batcher';
+import type { BatchStats } from '@rerank-pool/batcher';
 import { BatchLineSettler, type BatchLineReceipt } from '@rerank-pool/batches';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
-import { CANCEL_REQUESTED, CancelRequestListener, isRedisUnreachable, pickUpJob, publishHeartbeat, queueNameForModel, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
+import { CANCEL_REQUESTED, CancelRequestListener, isRedisUnreachable, lineQueueNameForModel, pickUpJob, publishHeartbeat, queueNameForModel, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
 import { bullConnection, closeRedis, openRedis, redisTarget } from '@rerank-pool/redis-connection';
 import type { BullConnection, RedisClient } from '@rerank-pool/redis-connection';
 import { modelIdentity, openScoreCache, scoreCacheTarget, type ScoreCache } from '@rerank-pool/score-cache';
 import { createLogger, MetricsServer, processMetrics } from '@rerank-pool/telemetry';
-import { tracedBatchRunner } from './batch-runner.js';
-import { InteractiveReserve } from './interactive-reserve.js';
 import { JobScorer } from './job-scorer.js';
+import { laneBatchers, type LaneBatchers } from './lane-batchers.js';
 import { LostResults } from './lost-results.js';
 import { defaultWorkerId, pinoWorkerLogger, WORKER_DEFAULTS, type RerankWorkerOptions, type WorkerLogger } from './worker-options.js';
 import { registerWorkerGauges } from './worker-gauges.js';
@@ -52,14 +51,18 @@ function logConnectionState(redis: RedisClient, logger: WorkerLogger): void {
 interface ServedModel {
   id: string;
   pool: InferencePool;
-  batcher: DynamicBatcher;
+  batchers: LaneBatchers;
   scorer: JobScorer;
-  consumer: Worker<RerankJobData, RerankJobResult | BatchLineReceipt>;
-  reserve: InteractiveReserve;
+  /** The consumers of the model's online queue and of its batch line queue. */
+  consumers: { jobs: Worker<RerankJobData, RerankJobResult | BatchLineReceipt>; lines: Worker<RerankJobData, RerankJobResult | BatchLineReceipt> };
   /** The Hub commit the files come from, when known (TEI's `model_sha`). */
   revision?: string;
   /** What the score cache knows the model by (`modelIdentity`), when there is a cache. */
   identity?: string;
+}
+
+function consumersOf(m: ServedModel): Worker<RerankJobData, RerankJobResult | BatchLineReceipt>[] {
+  return [m.consumers.jobs, m.consumers.lines];
 }
 
 /** A Hub cache snapshot folder is named by its commit (`snapshots/<sha>`); a plain directory has none. */
@@ -70,9 +73,10 @@ function hubRevision(source: string, dir: string): string | undefined {
 }
 
 /**
- * A worker process's share of the rerank pool: for each model, an inference pool, one
- * batcher shared by all of that model's active jobs, and a BullMQ consumer with
- * WORKER_CONCURRENCY jobs in flight so the batcher always has pairs from many jobs to merge.
+ * A worker process's share of the rerank pool: for each model, an inference pool, a batcher per
+ * lane shared by all of that model's active jobs of the lane, and two BullMQ consumers, of its
+ * online jobs and of its batch lines, each with WORKER_CONCURRENCY jobs in flight so the batchers
+ * always have pairs from many jobs to merge.
  */
 export class RerankWorker {
   readonly workerId: string;
@@ -132,14 +136,12 @@ export class RerankWorker {
     // The worker that finishes a batch line records its result in the batch, once (libs/batches).
     const settler = new BatchLineSettler(redis, config.queuePrefix);
     const served: ServedModel[] = [];
-    // Opened before their consumer is served: a failed start closes them too.
-    const reserves: InteractiveReserve[] = [];
     let scoreCache: ScoreCache | undefined;
     // Stops a running job whose synchronous client went away (RerankQueue.abandon): the job's
     // signal aborts with CANCEL_REQUESTED, which the scorer tells from a shutdown's hand-back.
     const cancels = new CancelRequestListener(connection, config.queuePrefix);
     cancels.on('cancel', (queueName, jobId) => {
-      for (const m of served) if (queueNameForModel(m.id) === queueName) m.consumer.cancelJob(jobId, CANCEL_REQUESTED);
+      for (const m of served) if (queueNameForModel(m.id) === queueName) m.consumers.jobs.cancelJob(jobId, CANCEL_REQUESTED);
     });
     try {
       await cancels.start();
@@ -162,84 +164,75 @@ export class RerankWorker {
           modelId: resolved.id,
           variant: config.modelVariant,
           threads: config.poolThreads,
+          batchThreads: config.batchPoolThreads,
+          batchNice: config.batchThreadNice,
           intraOpThreads: config.ortIntraOpThreads,
           executionProvider: config.executionProvider,
           maxBatchTokens: config.maxBatchTokens,
           onWarning: (message) => logger.warn(message, { model: resolved.id }),
         });
         if (pool.model.synthetic) logger.warn(`${resolved.id} is a synthetic model: its scores are meaningless`, { model: resolved.id });
-        const batcher = new DynamicBatcher(tracedBatchRunner(resolved.id, pool), {
-          maxBatchTokens: config.maxBatchTokens,
-          maxWaitMs: config.maxBatchWaitMs,
-          maxInflight: pool.options.threads * 2,
-          parallelism: pool.options.threads,
-          numLabels: pool.model.numLabels,
-          threadTasks: () => pool.activeTasks,
-        });
-        batcher.on('batch', (stats) => metrics.observeBatch(resolved.id, stats));
+        const batchers = laneBatchers(resolved.id, pool, config);
+        for (const batcher of Object.values(batchers)) batcher.on('batch', (stats) => metrics.observeBatch(resolved.id, stats));
         const identity = scoreCache && (await modelIdentity(pool.model));
-        const scorer = new JobScorer(pool, batcher, { metrics, logger }, scoreCache && identity ? { store: scoreCache, identity } : undefined);
-        const lost = new LostResults();
-        const reserve = new InteractiveReserve({
-          queueName: queueNameForModel(resolved.id),
-          prefix: config.queuePrefix,
-          connection: bull.connection,
-          redis,
-          concurrency: config.workerConcurrency,
-          cancelJob: (jobId, reason) => consumer.cancelJob(jobId, reason),
-          onYield: () => metrics.batchLinesYielded.inc({ model: resolved.id }),
-        });
-        reserves.push(reserve);
-        const consumer = new Worker<RerankJobData, RerankJobResult | BatchLineReceipt>(
-          queueNameForModel(resolved.id),
-          settler.wrap(async (job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => {
-            // Not awaited: scoring starts at once. BullMQ tracks the job before calling this, so a
-            // cancellation found here, or published from now on, reaches its signal.
-            if (!job.data?.batch) {
-              pickUpJob(redis, config.queuePrefix, job).then(
-                ({ cancelRequested }) => cancelRequested && consumer.cancelJob(job.id!, CANCEL_REQUESTED),
-                (error: Error) => logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
-              );
-            } else {
-              // A batch line has no tenant place nor cancel marker; only its pending pairs go.
-              takePendingPairs(redis, job.queueQualifiedName, [job.id!]).catch((error: Error) =>
-                logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
-              );
+        const scorer = new JobScorer(pool, batchers, { metrics, logger }, scoreCache && identity ? { store: scoreCache, identity } : undefined);
+        // Online jobs and batch lines in queues (and job slots) of their own: a saturating batch
+        // never holds the slot an interactive job needs (see lineQueueNameForModel).
+        const consumeQueue = (queueName: string, batchLines: boolean) => {
+          const lost = new LostResults();
+          const consumer: Worker<RerankJobData, RerankJobResult | BatchLineReceipt> = new Worker<RerankJobData, RerankJobResult | BatchLineReceipt>(
+            queueName,
+            settler.wrap(async (job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => {
+              // Not awaited: scoring starts at once. BullMQ tracks the job before calling this, so a
+              // cancellation found here, or published from now on, reaches its signal.
+              if (!batchLines) {
+                pickUpJob(redis, config.queuePrefix, job).then(
+                  ({ cancelRequested }) => cancelRequested && consumer.cancelJob(job.id!, CANCEL_REQUESTED),
+                  (error: Error) => logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
+                );
+              } else {
+                // A batch line has no tenant place nor cancel marker; only its pending pairs go.
+                takePendingPairs(redis, job.queueQualifiedName, [job.id!]).catch((error: Error) =>
+                  logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
+                );
+              }
+              const result = await scorer.process(job, token, signal);
+              lost.returnedResult(job.id!);
+              return result;
+            }),
+            {
+              connection: bull.connection,
+              prefix: config.queuePrefix,
+              concurrency: config.workerConcurrency,
+              autorun: false,
+              name: workerId,
+              // Locks, stall checks and retries that hand a killed worker's jobs to the others
+              // within seconds (invariant 3); see workerLockOptions.
+              ...workerLockOptions(config.workerLockMs),
+            },
+          );
+          consumer.on('completed', (job) => lost.recorded(job.id!));
+          consumer.on('error', (error) => {
+            // BullMQ reports every failed reconnect; the outage itself is logged once, above.
+            if (isRedisUnreachable(error)) return;
+            if (lost.isLoss(error)) {
+              // The job is back in the queue (or soon will be) and runs again: nothing is lost but
+              // the work, and an operator should see how often that happens.
+              metrics.resultsDiscarded.inc({ model: resolved.id });
+              logger.warn('result discarded: the job lock was lost before it could be recorded; the job runs again', { model: resolved.id, err: error.message });
+            } else if (!LostResults.isLockError(error)) {
+              logger.error('queue consumer error', { model: resolved.id, err: error.message });
             }
-            const result = await reserve.track(job.id!, job.data?.batch !== undefined, () => scorer.process(job, token, signal));
-            lost.returnedResult(job.id!);
-            return result;
-          }),
-          {
-            connection: bull.connection,
-            prefix: config.queuePrefix,
-            concurrency: config.workerConcurrency,
-            autorun: false,
-            name: workerId,
-            // Locks, stall checks and retries that hand a killed worker's jobs to the others
-            // within seconds (invariant 3); see workerLockOptions.
-            ...workerLockOptions(config.workerLockMs),
-          },
-        );
-        consumer.on('completed', (job) => lost.recorded(job.id!));
-        consumer.on('error', (error) => {
-          // BullMQ reports every failed reconnect; the outage itself is logged once, above.
-          if (isRedisUnreachable(error)) return;
-          if (lost.isLoss(error)) {
-            // The job is back in the queue (or soon will be) and runs again: nothing is lost but
-            // the work, and an operator should see how often that happens.
-            metrics.resultsDiscarded.inc({ model: resolved.id });
-            logger.warn('result discarded: the job lock was lost before it could be recorded; the job runs again', { model: resolved.id, err: error.message });
-          } else if (!LostResults.isLockError(error)) {
-            logger.error('queue consumer error', { model: resolved.id, err: error.message });
-          }
-        });
-        // Failed attempts are logged by the scorer, inside the job's span; a stall happens outside it.
-        consumer.on('stalled', (jobId) => {
-          metrics.jobsStalled.inc({ model: resolved.id });
-          logger.warn('job stalled: its worker stopped renewing the lock', { model: resolved.id, jobId });
-        });
-        served.push({ id: resolved.id, pool, batcher, scorer, consumer, reserve, revision: hubRevision(resolved.source, resolved.dir), identity });
+          });
+          // Failed attempts are logged by the scorer, inside the job's span; a stall happens outside it.
+          consumer.on('stalled', (jobId) => {
+            metrics.jobsStalled.inc({ model: resolved.id });
+            logger.warn('job stalled: its worker stopped renewing the lock', { model: resolved.id, jobId });
+          });
+          return consumer;
+        };
+        const consumers = { jobs: consumeQueue(queueNameForModel(resolved.id), false), lines: consumeQueue(lineQueueNameForModel(resolved.id), true) };
+        served.push({ id: resolved.id, pool, batchers, scorer, consumers, revision: hubRevision(resolved.source, resolved.dir), identity });
         logger.info('serving model', {
           model: resolved.id,
           dir: resolved.dir,
@@ -249,8 +242,7 @@ export class RerankWorker {
         });
       }
     } catch (error) {
-      await Promise.allSettled(served.map(async (m) => { await m.consumer.close(); await m.pool.close(); }));
-      await Promise.allSettled(reserves.map((reserve) => reserve.close()));
+      await Promise.allSettled(served.map(async (m) => { await Promise.all(consumersOf(m).map((consumer) => consumer.close())); await m.pool.close(); }));
       await cancels.close();
       await scoreCache?.close();
       await bull.close();
@@ -317,7 +309,7 @@ export class RerankWorker {
       }
       logger.info('serving /metrics and /healthz', { port: worker.metricsServer.port });
     }
-    for (const m of served) void m.consumer.run().catch((error: Error) => logger.error('consumer stopped', { model: m.id, err: error.message }));
+    for (const m of served) for (const consumer of consumersOf(m)) void consumer.run().catch((error: Error) => logger.error('consumer stopped', { model: m.id, queue: consumer.name, err: error.message }));
     return worker;
   }
 
@@ -338,7 +330,7 @@ export class RerankWorker {
 
   /** Subscribes to per-batch statistics of every served model. */
   onBatch(listener: (model: string, stats: BatchStats) => void): void {
-    for (const m of this.models) m.batcher.on('batch', (stats) => listener(m.id, stats));
+    for (const m of this.models) for (const batcher of Object.values(m.batchers)) batcher.on('batch', (stats) => listener(m.id, stats));
   }
 
   /**
@@ -353,7 +345,7 @@ export class RerankWorker {
       // Alongside the drain, and bounded: unremoved, a heartbeat expires by itself.
       const goodbyes = within(Promise.allSettled(this.models.map((m) => removeHeartbeat(this.redis, this.queuePrefix, m.id, this.workerId))), CLOSE_STEP_TIMEOUT_MS);
       let closed = false;
-      const drained = Promise.all(this.models.map((m) => m.consumer.close())).then(() => {
+      const drained = Promise.all(this.models.flatMap(consumersOf).map((consumer) => consumer.close())).then(() => {
         closed = true;
       });
       drained.catch(() => undefined);
@@ -362,18 +354,18 @@ export class RerankWorker {
         // unspent. Without Redis nothing can be handed back: the jobs keep their locks until
         // they expire, and the stalled-job check of the other workers runs them again.
         this.logger.warn('drain timed out; handing active jobs back to the queue', { timeoutMs: this.drainTimeoutMs, activeJobs: this.activeJobs });
-        for (const m of this.models) m.consumer.cancelAllJobs('the worker is shutting down');
+        for (const consumer of this.models.flatMap(consumersOf)) consumer.cancelAllJobs('the worker is shutting down');
         if (this.redis.status !== 'ready' || (await within(drained, HAND_BACK_TIMEOUT_MS)) === 'timeout') {
           this.logger.warn('jobs could not be handed back; the stalled-job check will return them', { activeJobs: this.activeJobs });
         }
       }
       // A BullMQ worker closes once, so a close still waiting on Redis cannot be forced: cut its
       // connection instead.
-      if (!closed) await within(Promise.allSettled(this.models.map((m) => m.consumer.disconnect())), CLOSE_STEP_TIMEOUT_MS);
+      if (!closed) await within(Promise.allSettled(this.models.flatMap(consumersOf).map((consumer) => consumer.disconnect())), CLOSE_STEP_TIMEOUT_MS);
       await goodbyes;
       // An undelivered webhook keeps its lock until it expires and is then delivered by another worker.
       const dispatcherClosed = this.dispatcher && within(this.dispatcher.close(), CLOSE_STEP_TIMEOUT_MS);
-      await Promise.allSettled([...this.models.map(async (m) => { await m.batcher.close(); await m.pool.close(); }), ...this.models.map((m) => m.reserve.close()), dispatcherClosed, this.cancels.close(), this.scoreCache?.close()]);
+      await Promise.allSettled([...this.models.map(async (m) => { await Promise.all(Object.values(m.batchers).map((batcher) => batcher.close())); await m.pool.close(); }), dispatcherClosed, this.cancels.close(), this.scoreCache?.close()]);
       await this.bull.close();
       await closeRedis(this.redis);
       this.removeMetricSources();

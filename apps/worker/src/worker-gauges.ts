@@ -6,7 +6,7 @@ import type { RerankMetrics } from '@rerank-pool/telemetry';
 /** What the gauges read of one served model. */
 export interface GaugedModel {
   id: string;
-  pool: { utilization: number; model: { dtype: string } };
+  pool: { utilization(lane: 'interactive' | 'batch'): number; model: { dtype: string } };
 }
 
 export interface WorkerGaugeSources {
@@ -26,7 +26,7 @@ const REDIS_PROBE_TIMEOUT_MS = 1000;
  */
 export function registerWorkerGauges(metrics: RerankMetrics, { models, redis, dispatcher }: WorkerGaugeSources): () => void {
   const removals = [
-    metrics.addPoolUtilizationSource(() => models.map((m) => ({ model: m.id, ratio: m.pool.utilization }))),
+    metrics.addPoolUtilizationSource(() => models.flatMap((m) => (['interactive', 'batch'] as const).map((lane) => ({ model: m.id, lane, ratio: m.pool.utilization(lane) })))),
     metrics.operations.addLoadedModelSource(() => models.map((m) => ({ model: m.id, dtype: m.pool.model.dtype }))),
     // Not 'ready' is down at once: a PING would otherwise queue until the reconnect.
     metrics.operations.addRedisProbe(async () => redis.status === 'ready' && (await within(redis.ping(), REDIS_PROBE_TIMEOUT_MS)) === 'done'),

@@ -1,4 +1,7 @@
-import { DEFAULT_BATCH_BUDGET } from '@rerank-pool/model-runtime';
+import { DEFAULT_BATCH_BUDGET, type PoolLane } from '@rerank-pool/model-runtime';
+
+/** Which lane of the pool a batcher's rows run on. */
+export type Priority = PoolLane;
 
 export class BatcherError extends Error {
   readonly code: 'BATCHER_INVALID_OPTION' | 'BATCHER_CLOSED' | 'BATCHER_ABORTED';
@@ -22,8 +25,7 @@ export interface DynamicBatcherOptions {
   maxWaitMs?: number;
   /**
    * Batches handed to the runner at once. Default 4 (the worker passes 2x its threads, so a
-   * thread that finishes finds its next interactive batch already queued). Batch-priority
-   * batches are further held to the threads nothing else holds (`threadTasks`).
+   * thread that finishes finds its next batch already queued).
    */
   maxInflight?: number;
   /** Logits per row of the model (1 or 2). Default 1. */
@@ -42,22 +44,12 @@ export interface DynamicBatcherOptions {
   parallelism?: number;
   /**
    * Tasks running or waiting on the runner's threads now, this batcher's batches included (an
-   * InferencePool's `activeTasks`): tokenization shares the threads. Batch-priority batches only
-   * go to threads nothing else holds or waits for, so interactive work never queues behind more
-   * than the batches already running. Default: this batcher's own batches in flight.
+   * InferencePool's `activeTasks` of its lane): tokenization shares the threads, so a thread
+   * that tokenizes is not idle. Default: this batcher's own batches in flight.
    */
   threadTasks?: () => number;
-  /**
-   * How long a batch-priority batch may run while interactive work is about (an interactive row
-   * arrived within `interactiveWindowMs`): a running batch-priority batch is what an arriving
-   * interactive request waits behind, so its token budget is then cut to what the threads
-   * compute in this time (measured on the batch-priority batches run so far). A fast model's
-   * batches already take less and keep the whole `maxBatchTokens`; alone, batch work always
-   * does. Default 50 ms.
-   */
-  batchMsNearInteractive?: number;
-  /** How long after an interactive row batch-priority batches stay within `batchMsNearInteractive`. Default 2000 ms. */
-  interactiveWindowMs?: number;
+  /** The lane this batcher feeds, told to its runner and in its batch statistics. Default `interactive`. */
+  priority?: Priority;
 }
 
 export type ResolvedBatcherOptions = Required<DynamicBatcherOptions>;
@@ -69,8 +61,7 @@ export const BATCHER_DEFAULTS: ResolvedBatcherOptions = {
   numLabels: 1,
   parallelism: 1,
   threadTasks: () => 0,
-  batchMsNearInteractive: 50,
-  interactiveWindowMs: 2000,
+  priority: 'interactive',
 };
 
 export function resolveBatcherOptions(options: DynamicBatcherOptions): ResolvedBatcherOptions {
@@ -80,8 +71,8 @@ export function resolveBatcherOptions(options: DynamicBatcherOptions): ResolvedB
       throw new BatcherError('BATCHER_INVALID_OPTION', `${name} must be a positive integer, got ${resolved[name]}`);
     }
   }
-  for (const name of ['interactiveWindowMs', 'batchMsNearInteractive'] as const) {
-    if (!Number.isFinite(resolved[name]) || resolved[name] < 0) throw new BatcherError('BATCHER_INVALID_OPTION', `${name} must be a number >= 0, got ${resolved[name]}`);
+  if (resolved.priority !== 'interactive' && resolved.priority !== 'batch') {
+    throw new BatcherError('BATCHER_INVALID_OPTION', `priority must be interactive or batch, got ${String(resolved.priority)}`);
   }
   if (!Number.isFinite(resolved.maxWaitMs) || resolved.maxWaitMs < 0) {
     throw new BatcherError('BATCHER_INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${resolved.maxWaitMs}`);

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { SpanContext } from '@opentelemetry/api';
 import { gather, pairLength, planBatches, type PackedPairs } from '@rerank-pool/model-runtime';
-import { BatcherError, resolveBatcherOptions, type DynamicBatcherOptions, type ResolvedBatcherOptions } from './batcher-options.js';
+import { BatcherError, resolveBatcherOptions, type DynamicBatcherOptions, type Priority, type ResolvedBatcherOptions } from './batcher-options.js';
 
 /** What a runner is told about the batch it runs, for its trace span and metrics. */
 export interface BatchPlan {
-  /** The priority of the batch's rows (a batch holds one priority). */
+  /** The priority of the batcher's rows (`DynamicBatcherOptions.priority`). */
   priority: Priority;
   rows: number;
   /** Distinct submissions that have rows in this batch. */
@@ -19,11 +19,7 @@ export interface BatchPlan {
 /** Runs one inference batch; the buffer of `rows` may be transferred away. */
 export type BatchRunner = (rows: PackedPairs, plan: BatchPlan) => Promise<Float32Array>;
 
-export type Priority = 'interactive' | 'batch';
-
 export interface SubmitOptions {
-  /** Interactive rows are batched before batch rows. Default `interactive`. */
-  priority?: Priority;
   /** Rows of an aborted submission that have not started are dropped. */
   signal?: AbortSignal;
   /** Called as the submission's rows complete. */
@@ -44,7 +40,7 @@ export interface BatchStats {
   paddedTokens: number;
   paddingEfficiency: number;
   durationMs: number;
-  /** The priority of the batch's rows (a batch holds one priority). */
+  /** The priority of the batcher's rows (`DynamicBatcherOptions.priority`). */
   priority: Priority;
 }
 
@@ -55,7 +51,6 @@ export interface BatcherEvents {
 interface Submission {
   seq: number;
   packed: PackedPairs;
-  priority: Priority;
   logits: Float32Array;
   remaining: number;
   signal?: AbortSignal;
@@ -74,7 +69,6 @@ interface PendingRow {
 }
 
 interface CandidateBatch {
-  priority: Priority;
   rows: PendingRow[];
   full: boolean;
   oldestArrival: number;
@@ -91,11 +85,8 @@ interface CandidateBatch {
  * dispatch is tried when a slot frees up, when a full batch worth of tokens is waiting, and
  * when the oldest waiting row's time is up.
  *
- * Interactive rows are planned first, and batch-priority batches never wait on the runner: they
- * are only handed to threads nothing else holds or waits for (`threadTasks`). A batch queued on
- * the pool cannot be taken back, so every one queued there would add a whole batch to the wait
- * of the next interactive request; kept here instead, they leave an interactive batch at most
- * the batches already running ahead of it.
+ * A batcher feeds one lane of the pool (`priority`): interactive and batch rows never share a
+ * batch nor a thread, so one batcher per lane, each with its own runner.
  */
 export class DynamicBatcher extends EventEmitter<BatcherEvents> {
   readonly options: ResolvedBatcherOptions;
@@ -103,15 +94,9 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
   private pending: PendingRow[] = [];
   private pendingTokens = 0;
   private inflight = 0;
-  /** Batch-priority batches among `inflight`. */
-  private batchPriorityInflight = 0;
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** When the last interactive row arrived (performance.now()), -Infinity before any. */
-  private lastInteractiveAt = Number.NEGATIVE_INFINITY;
-  /** Milliseconds one padded token of a batch-priority batch takes on a thread (moving average), until one ran undefined. */
-  private msPerBatchToken?: number;
   private idleWaiters: Array<() => void> = [];
 
   constructor(runner: BatchRunner, options: DynamicBatcherOptions = {}) {
@@ -128,7 +113,6 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
       const submission: Submission = {
         seq: this.seq++,
         packed,
-        priority: options.priority ?? 'interactive',
         logits: new Float32Array(packed.count * this.options.numLabels),
         remaining: packed.count,
         signal: options.signal,
@@ -145,7 +129,6 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
       }
       options.signal?.addEventListener('abort', () => this.settle(submission, abortError(options.signal!)), { once: true });
       const arrivedAt = performance.now();
-      if (submission.priority === 'interactive') this.lastInteractiveAt = arrivedAt;
       for (let index = 0; index < packed.count; index++) {
         const length = pairLength(packed, index);
         this.pending.push({ submission, index, length, arrivedAt });
@@ -155,12 +138,9 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     });
   }
 
-  /**
-   * Whether a task handed to the runner's threads now would wait for a batch-priority batch:
-   * every thread is taken and one of them runs batch work.
-   */
-  get behindBatchWork(): boolean {
-    return this.batchPriorityInflight > 0 && Math.max(this.inflight, this.options.threadTasks()) >= this.options.parallelism;
+  /** Batches handed to the runner and not yet finished. */
+  get running(): number {
+    return this.inflight;
   }
 
   /** Rows waiting to be batched. */
@@ -203,92 +183,54 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
     // A batch goes now if it is full, or its oldest row has waited its time; a partial batch
     // otherwise keeps waiting, since rows arriving meanwhile make it both fuller and tighter.
     const now = performance.now();
-    const planned = this.planByPriority(now);
-    // While batch rows wait, a partial interactive batch gains nothing by waiting for more rows:
-    // the thread it would wait for goes to batch work meanwhile.
-    const batchWaiting = planned.some((batch) => batch.priority === 'batch');
-    const ready = planned.filter(
-      (batch) =>
-        batch.full || this.closed || now - batch.oldestArrival >= this.options.maxWaitMs || (batch.priority === 'interactive' && batchWaiting),
-    );
+    const chosen = this.plan()
+      .filter((batch) => batch.full || this.closed || now - batch.oldestArrival >= this.options.maxWaitMs)
+      .slice(0, free);
     const idle = Math.max(0, this.options.parallelism - Math.max(this.inflight, this.options.threadTasks()));
-    let threadsLeft = idle;
-    const chosen: CandidateBatch[] = [];
-    for (const batch of ready) {
-      if (chosen.length >= free || (batch.priority === 'batch' && threadsLeft <= 0)) break;
-      threadsLeft--;
-      chosen.push(batch);
-    }
-    // Interactive rows arriving while batch work holds threads go out in one piece per thread,
-    // all queued on the pool: the first thread to free takes one, the next the other (or the
-    // first again, if it is done before). Whole, they would all run on the first thread to free,
-    // serially, while the next one went back to batch work.
-    const behindBatch = this.batchPriorityInflight > 0 && chosen.some((batch) => batch.priority === 'interactive');
-    const taken = splitForThreads(chosen, behindBatch ? this.options.parallelism : idle);
+    const taken = splitForThreads(chosen, idle);
     const takenRows = new Set(taken.flatMap((batch) => batch.rows));
     this.pending = this.pending.filter((row) => !takenRows.has(row));
     for (const row of takenRows) this.pendingTokens -= row.length;
     for (const batch of taken) void this.run(batch);
     if (this.pending.length > 0 && this.inflight < this.options.maxInflight) {
       // Rows are appended in arrival order and filtering keeps it: the first waited longest.
-      const oldest = this.pending[0]!.arrivedAt;
-      const due = oldest + this.options.maxWaitMs - now;
-      // Overdue rows wait for a thread: a batch of ours that finishes dispatches again, but
-      // threads held by other tasks (tokenization) tell nobody when they free up, so look again.
-      if (due > 0 || this.inflight === 0) {
-        this.timer = setTimeout(() => this.flush(), due > 0 ? due : Math.max(1, this.options.maxWaitMs));
-        this.timer.unref();
-      }
+      // With a slot still free every due batch went, so what is left is due later; with none,
+      // a finishing batch dispatches again.
+      const due = this.pending[0]!.arrivedAt + this.options.maxWaitMs - now;
+      this.timer = setTimeout(() => this.flush(), Math.max(1, due));
+      this.timer.unref();
     }
   }
 
-  /**
-   * Interactive rows are planned first, then batch rows; within a priority the batches that
-   * hold the oldest rows go first, so a steady stream of short rows cannot starve long ones.
-   */
-  private planByPriority(now: number): CandidateBatch[] {
-    const out: CandidateBatch[] = [];
-    const nearInteractive = now - this.lastInteractiveAt < this.options.interactiveWindowMs;
-    for (const priority of ['interactive', 'batch'] as const) {
-      const rows = this.pending.filter((row) => row.submission.priority === priority);
-      if (rows.length === 0) continue;
-      const budget = priority === 'batch' && nearInteractive ? { ...this.options, maxBatchTokens: this.batchTokensNearInteractive() } : this.options;
-      const plan = planBatches(
-        rows.map((row) => row.length),
-        budget,
-      ).map((batch, i, all) => {
+  /** Every waiting row planned; the batches that hold the oldest rows go first, so a steady stream of short rows cannot starve long ones. */
+  private plan(): CandidateBatch[] {
+    const rows = this.pending;
+    return planBatches(
+      rows.map((row) => row.length),
+      this.options,
+    )
+      .map((batch, i, all) => {
         const batchRows = batch.rows.map((index) => rows[index]!);
         return {
-          priority,
           rows: batchRows,
           // The planner closed every batch but the last because the next row did not fit.
           full: i < all.length - 1 || batchRows.length >= this.options.maxBatchRows,
           oldestArrival: Math.min(...batchRows.map((row) => row.arrivedAt)),
           oldestSeq: Math.min(...batchRows.map((row) => row.submission.seq)),
         };
-      });
-      out.push(...plan.sort((a, b) => a.oldestSeq - b.oldestSeq));
-    }
-    return out;
-  }
-
-  /** The token budget of a batch-priority batch that should end within `batchMsNearInteractive`. */
-  private batchTokensNearInteractive(): number {
-    if (this.msPerBatchToken === undefined) return this.options.maxBatchTokens;
-    return Math.max(1, Math.min(this.options.maxBatchTokens, Math.floor(this.options.batchMsNearInteractive / this.msPerBatchToken)));
+      })
+      .sort((a, b) => a.oldestSeq - b.oldestSeq);
   }
 
   private async run(candidate: CandidateBatch): Promise<void> {
     const batch = candidate.rows;
-    const batchPriority = candidate.priority === 'batch';
     this.inflight++;
-    if (batchPriority) this.batchPriorityInflight++;
     const started = performance.now();
     const realTokens = batch.reduce((sum, row) => sum + row.length, 0);
     const paddedTokens = batch.length * Math.max(...batch.map((row) => row.length));
     const submissions = [...new Set(batch.map((row) => row.submission))];
     const plan: BatchPlan = {
-      priority: candidate.priority,
+      priority: this.options.priority,
       rows: batch.length,
       submissions: submissions.length,
       realTokens,
@@ -307,11 +249,6 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
         if (submission.remaining === 0) this.settle(submission);
       });
       const durationMs = performance.now() - started;
-      // Batch-priority batches only go to free threads: their time is the thread's work alone.
-      if (batchPriority) {
-        const perToken = durationMs / paddedTokens;
-        this.msPerBatchToken = this.msPerBatchToken === undefined ? perToken : 0.8 * this.msPerBatchToken + 0.2 * perToken;
-      }
       this.emit('batch', {
         rows: batch.length,
         submissions: plan.submissions,
@@ -319,13 +256,12 @@ export class DynamicBatcher extends EventEmitter<BatcherEvents> {
         paddedTokens,
         paddingEfficiency: realTokens / paddedTokens,
         durationMs,
-        priority: candidate.priority,
+        priority: this.options.priority,
       });
     } catch (error) {
       for (const row of batch) this.settle(row.submission, error);
     } finally {
       this.inflight--;
-      if (batchPriority) this.batchPriorityInflight--;
       if (this.pending.length > 0) this.flush();
       else this.notifyIdle();
     }

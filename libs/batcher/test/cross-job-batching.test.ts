@@ -64,32 +64,6 @@ describe('when many jobs are submitted at once', () => {
     await batcher.close();
   });
 
-  it('should batch interactive rows before batch rows that waited longer', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const seen: number[] = [];
-    // The first batch is held at the gate so the other submissions pile up behind it.
-    const batcher = new DynamicBatcher(
-      async (rows) => {
-        await gate;
-        seen.push(rows.count);
-        return pool.infer(rows);
-      },
-      { maxInflight: 1, maxWaitMs: 0, maxBatchRows: 64 },
-    );
-    const first = batcher.submit(await pool.encode('a', ['x']));
-    const bulk = batcher.submit(await pool.encode('b', ['one', 'two', 'three']), { priority: 'batch' });
-    const online = batcher.submit(await pool.encode('c', ['four', 'five']), { priority: 'interactive' });
-    const order: string[] = [];
-    void bulk.then(() => order.push('batch'));
-    void online.then(() => order.push('interactive'));
-    release();
-    await Promise.all([first, bulk, online]);
-    expect(order).toEqual(['interactive', 'batch']);
-    expect(seen).toEqual([1, 2, 3]);
-    await batcher.close();
-  });
-
   it('should split a lone request across idle threads', async () => {
     const sizes: number[] = [];
     const batcher = new DynamicBatcher(

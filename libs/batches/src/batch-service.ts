@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Errors, RerankPoolError } from '@rerank-pool/contracts';
 import { checkObjectUrl, ObjectStoreError, useObjectRef } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { closeSharedConnection, commandTimeoutForWait, IdempotencySecret, queueNameForModel, ReplicationBarrier, whenReady } from '@rerank-pool/queue';
+import { closeSharedConnection, commandTimeoutForWait, IdempotencySecret, lineQueueNameForModel, ReplicationBarrier, whenReady } from '@rerank-pool/queue';
 import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.js';
@@ -263,7 +263,7 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
     let queue = this.queues.get(model);
     if (!queue) {
       // Shares the service's connection: one per process, and its state is `connected`.
-      queue = new Queue(queueNameForModel(model), { connection: this.redis, prefix: this.options.prefix });
+      queue = new Queue(lineQueueNameForModel(model), { connection: this.redis, prefix: this.options.prefix });
       queue.on('error', () => {});
       this.queues.set(model, queue);
     }

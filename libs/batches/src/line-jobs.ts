@@ -10,7 +10,7 @@ import type { FilledBatchOptions } from './batch-options.js';
 const REMOVE_CONCURRENCY = 200;
 
 /**
- * The jobs of batch lines in the model queues: adding them, finding the ones that are gone,
+ * The jobs of batch lines in the models' line queues (`lineQueueNameForModel`): adding them, finding the ones that are gone,
  * removing the ones not started. A line's job id is derived from its batch and index, so none
  * of this needs a stored mapping.
  */
@@ -49,10 +49,10 @@ export class LineJobs {
     );
   }
 
-  /** Of `indexes`, the lines with no job in any model queue. */
+  /** Of `indexes`, the lines with no job in any model's line queue. */
   async missing(batchId: string, indexes: readonly number[]): Promise<number[]> {
     if (indexes.length === 0) return [];
-    // One round trip per model queue: on a cluster each queue's keys are in a slot of their own.
+    // One round trip per line queue: on a cluster each model's keys are in a slot of their own.
     const found = await Promise.all(
       this.models.map((model) => {
         const queue = this.queueFor(model);

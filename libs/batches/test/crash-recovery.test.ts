@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import type { RerankJobData } from '@rerank-pool/contracts';
-import { queueNameForModel } from '@rerank-pool/queue';
+import { lineQueueNameForModel } from '@rerank-pool/queue';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BatchLineSettler, lineJobId } from '../src/index.js';
 import { BatchRecords } from '../src/batch-records.js';
@@ -36,7 +36,7 @@ describe('when a worker dies after recording a line and before acknowledging its
     // The first worker records each result, then hangs as a killed process would: its jobs are never acknowledged.
     const recorded: number[] = [];
     const dying = new Worker<RerankJobData>(
-      queueNameForModel(MODEL),
+      lineQueueNameForModel(MODEL),
       async (job, token, signal) => {
         await compute(job, token, signal);
         recorded.push(job.data.batch!.index);
@@ -53,7 +53,7 @@ describe('when a worker dies after recording a line and before acknowledging its
     // that, so the batch is still running when the second results arrive.
     const again: number[] = [];
     const survivor = new Worker<RerankJobData>(
-      queueNameForModel(MODEL),
+      lineQueueNameForModel(MODEL),
       async (job, token, signal) => {
         const index = job.data.batch!.index;
         if (recorded.includes(index)) again.push(index);

@@ -121,6 +121,19 @@ export const configSchema = {
     default: () => String(availableParallelism()),
     parse: integer(1),
   }),
+  batchPoolThreads: optional({
+    env: 'BATCH_POOL_THREADS',
+    doc: 'Inference threads per worker process for batch work (offline batch lines, batch-priority jobs), started when such work arrives and stopped 60 s after it ends, each with its own session (default: POOL_THREADS)',
+    parse: integer(1),
+  }),
+  batchThreadNice: withDefault({
+    env: 'BATCH_THREAD_NICE',
+    doc: 'Nice value (0-19) of the batch threads: while interactive work runs, the kernel gives it the cores first (0 shares them evenly)',
+    // Measured (README, Online requests during offline batches): at 10 an interactive thread gets
+    // about nine tenths of a core it shares with a batch thread.
+    default: '10',
+    parse: integer(0, 19),
+  }),
   ortIntraOpThreads: optional({
     env: 'ORT_INTRA_OP_THREADS',
     doc: 'onnxruntime intra-op threads per session (default: cores / POOL_THREADS, at least 1)',

@@ -6,9 +6,8 @@ import { describeModel, type ModelInfo } from './model-info.js';
 import { planBatches, paddingEfficiency } from './batch-planner.js';
 import type { PairEncodeOptions } from './pair-encoder.js';
 import { concat, gather, pairLength, view, type PackedPairs } from './packed-pairs.js';
-import { resolvePoolOptions, type InferencePoolOptions, type ResolvedPoolOptions } from './pool-options.js';
+import { BATCH_LANE_IDLE_MS, resolvePoolOptions, type InferencePoolOptions, type PoolLane, type ResolvedPoolOptions } from './pool-options.js';
 import type { PoolTask, ThreadDescription, ThreadSetup } from './pool-protocol.js';
-import { PriorityTaskQueue, withPriority, type TaskPriority } from './priority-task-queue.js';
 import { documentScores, type ChunkChoice } from './chunk-scores.js';
 
 export interface ScoreResult {
@@ -30,9 +29,14 @@ export interface ScoreResult {
 const MIN_ENCODE_CHUNK = 32;
 
 /**
- * A pool of worker threads, each holding its own tokenizer and onnxruntime session for one
- * model. Tokenization and inference both run in the threads; the calling thread only plans
- * batches and moves packed buffers.
+ * Worker threads for one model, each holding its own tokenizer and onnxruntime session, in two
+ * lanes. The interactive lane runs sync requests and interactive jobs; the batch lane runs
+ * offline batch lines and batch-priority jobs on threads of its own, started when batch work
+ * arrives and stopped when it has been idle a while. Batch threads run at a higher nice value,
+ * so when both lanes have work the kernel gives the cores to the interactive threads at once:
+ * an interactive request never waits for a batch-line batch to finish (a batch on a thread
+ * cannot be taken back) nor for a thread to free. Tokenization and inference both run in the
+ * threads; the calling thread only plans batches and moves packed buffers.
  */
 export class InferencePool {
   readonly model: ModelInfo;
@@ -40,19 +44,21 @@ export class InferencePool {
   /** The inputs the ONNX graph declares; only these are fed. */
   readonly inputNames: readonly string[];
   readonly options: ResolvedPoolOptions;
-  private readonly piscina: Piscina;
+  private readonly lanes: Record<PoolLane, Piscina>;
   private closing: Promise<void> | undefined;
-  private tasks = 0;
+  private readonly tasks: Record<PoolLane, number> = { interactive: 0, batch: 0 };
+  /** Set once the batch lane's first thread has said how it started (its nice value). */
+  private batchLaneDescribed = false;
 
-  private constructor(model: ModelInfo, options: ResolvedPoolOptions, piscina: Piscina, description: ThreadDescription) {
+  private constructor(model: ModelInfo, options: ResolvedPoolOptions, lanes: Record<PoolLane, Piscina>, description: ThreadDescription) {
     this.model = model;
     this.options = options;
-    this.piscina = piscina;
+    this.lanes = lanes;
     this.executionProvider = description.executionProvider;
     this.inputNames = description.inputNames;
   }
 
-  /** Reads and checks the model, starts the threads and waits until a session has loaded. */
+  /** Reads and checks the model, starts the interactive threads and waits until a session has loaded. */
   static async open(options: InferencePoolOptions): Promise<InferencePool> {
     const resolved = resolvePoolOptions(options);
     const files = readModelFiles(resolved.modelDir, { variant: resolved.variant });
@@ -63,45 +69,41 @@ export class InferencePool {
       }
       model.maxLength = resolved.maxLength;
     }
-    const setup: ThreadSetup = {
+    const setup = (nice: number): ThreadSetup => ({
       modelDir: files.dir,
       onnxPath: files.onnxPath,
       maxLength: model.maxLength,
       numLabels: model.numLabels,
       executionProvider: resolved.executionProvider,
       intraOpThreads: resolved.intraOpThreads,
-    };
-    const piscina = new Piscina({
-      filename: new URL('./pool-worker.js', import.meta.url).href,
-      minThreads: resolved.threads,
-      maxThreads: resolved.threads,
-      idleTimeout: Infinity,
-      workerData: setup,
-      taskQueue: new PriorityTaskQueue(),
-      // A task taken from the queue when no thread can run it goes back to the head, not the
-      // tail (Piscina's default), which would reorder both lanes.
-      stricterFIFO: true,
+      nice,
     });
+    const filename = new URL('./pool-worker.js', import.meta.url).href;
+    const lanes: Record<PoolLane, Piscina> = {
+      interactive: new Piscina({ filename, minThreads: resolved.threads, maxThreads: resolved.threads, idleTimeout: Infinity, workerData: setup(0) }),
+      // No threads (and no sessions' memory) until batch work comes.
+      batch: new Piscina({ filename, minThreads: 0, maxThreads: resolved.batchThreads, idleTimeout: BATCH_LANE_IDLE_MS, workerData: setup(resolved.batchNice) }),
+    };
     try {
       // One describe per thread would be ideal, but Piscina does not address threads; the
       // first load proves the model, the others load in parallel as the threads start.
-      const description = await runTask<ThreadDescription>(piscina, { kind: 'describe' });
+      const description = await runTask<ThreadDescription>(lanes.interactive, { kind: 'describe' });
       if (description.fallbackReason) resolved.onWarning(description.fallbackReason);
-      return new InferencePool(model, resolved, piscina, description);
+      return new InferencePool(model, resolved, lanes, description);
     } catch (error) {
-      await piscina.destroy();
+      await Promise.all([lanes.interactive.destroy(), lanes.batch.destroy()]);
       throw error;
     }
   }
 
-  /** Tokenizes (query, document) pairs on the pool's threads; `priority` says which tasks waiting for a thread it goes before. */
-  async encode(query: string, documents: readonly string[], options: PairEncodeOptions = {}, priority: TaskPriority = 'interactive'): Promise<PackedPairs> {
+  /** Tokenizes (query, document) pairs on the threads of `lane`. */
+  async encode(query: string, documents: readonly string[], options: PairEncodeOptions = {}, lane: PoolLane = 'interactive'): Promise<PackedPairs> {
     this.assertOpen();
-    const chunk = Math.max(MIN_ENCODE_CHUNK, Math.ceil(documents.length / this.options.threads));
+    const threads = lane === 'batch' ? this.options.batchThreads : this.options.threads;
+    const chunk = Math.max(MIN_ENCODE_CHUNK, Math.ceil(documents.length / threads));
     const parts: Promise<ArrayBuffer>[] = [];
     for (let start = 0; start < documents.length || start === 0; start += chunk) {
-      const task = withPriority<PoolTask>({ kind: 'encode', query, documents: documents.slice(start, start + chunk), options }, priority);
-      parts.push(this.counted(runTask<ArrayBuffer>(this.piscina, task)));
+      parts.push(this.run<ArrayBuffer>(lane, { kind: 'encode', query, documents: documents.slice(start, start + chunk), options }));
       if (documents.length === 0) break;
     }
     const packed = (await Promise.all(parts)).map(view);
@@ -109,13 +111,12 @@ export class InferencePool {
   }
 
   /**
-   * Runs one inference batch and returns its logits (numLabels per row). The rows' buffer is
-   * transferred to the thread, so `rows` is unusable afterwards.
+   * Runs one inference batch on the threads of `lane` and returns its logits (numLabels per
+   * row). The rows' buffer is transferred to the thread, so `rows` is unusable afterwards.
    */
-  async infer(rows: PackedPairs, priority: TaskPriority = 'interactive'): Promise<Float32Array> {
+  async infer(rows: PackedPairs, lane: PoolLane = 'interactive'): Promise<Float32Array> {
     this.assertOpen();
-    const task = withPriority<PoolTask>({ kind: 'infer', rows: rows.buffer }, priority);
-    return new Float32Array(await this.counted(runTask<ArrayBuffer>(this.piscina, task, [rows.buffer])));
+    return new Float32Array(await this.run<ArrayBuffer>(lane, { kind: 'infer', rows: rows.buffer }, [rows.buffer]));
   }
 
   /** Scores one query against its documents: encode, length-sorted batches, map back (a chunked document scores as its best chunk). */
@@ -143,39 +144,51 @@ export class InferencePool {
   }
 
   /**
-   * Tasks (tokenization and inference) running or queued on the threads now: what a scheduler
-   * needs to know whether a task it hands over would start at once.
+   * Tasks (tokenization and inference) running or queued on the threads of `lane` now: what a
+   * scheduler needs to know whether a task it hands over would start at once.
    */
-  get activeTasks(): number {
-    return this.tasks;
+  activeTasks(lane: PoolLane): number {
+    return this.tasks[lane];
   }
 
-  /** Fraction of the pool's capacity in use since it started, as Piscina measures it. */
-  get utilization(): number {
-    return this.piscina.utilization;
+  /** Fraction of the lane's capacity in use since it started, as Piscina measures it. */
+  utilization(lane: PoolLane): number {
+    return this.lanes[lane].utilization;
   }
 
   /** Lets running batches finish, then stops the threads. Safe to call more than once. */
   close(timeoutMs = 30_000): Promise<void> {
     this.closing ??= (async () => {
       const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
+      const lanes = [this.lanes.interactive, this.lanes.batch];
       try {
-        if ((await Promise.race([this.piscina.close(), timer])) === 'timeout') await this.piscina.destroy();
+        if ((await Promise.race([Promise.all(lanes.map((lane) => lane.close())), timer])) === 'timeout') await Promise.all(lanes.map((lane) => lane.destroy()));
       } finally {
-        await this.piscina.destroy().catch(() => undefined);
+        await Promise.all(lanes.map((lane) => lane.destroy().catch(() => undefined)));
       }
     })();
     return this.closing;
   }
 
-  /** Counts the task until it settles: counted down before its caller sees the result. */
-  private async counted<T>(task: Promise<T>): Promise<T> {
-    this.tasks++;
+  /** Runs `task` on `lane`, counted until it settles (counted down before its caller sees the result). */
+  private async run<T>(lane: PoolLane, task: PoolTask, transferList?: ArrayBuffer[]): Promise<T> {
+    if (lane === 'batch' && !this.batchLaneDescribed) this.describeBatchLane();
+    this.tasks[lane]++;
     try {
-      return await task;
+      return await runTask<T>(this.lanes[lane], task, transferList);
     } finally {
-      this.tasks--;
+      this.tasks[lane]--;
     }
+  }
+
+  /** Warns, once, when the batch lane's threads could not lower their priority: the lanes would then share the cores evenly. */
+  private describeBatchLane(): void {
+    this.batchLaneDescribed = true;
+    runTask<ThreadDescription>(this.lanes.batch, { kind: 'describe' }).then(
+      (description) => description.niceFailure && this.options.onWarning(description.niceFailure),
+      // A thread that cannot load fails the batch work itself, with its reason; look again next time.
+      () => (this.batchLaneDescribed = false),
+    );
   }
 
   private assertOpen(): void {

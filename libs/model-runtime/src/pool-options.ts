@@ -10,8 +10,15 @@ export interface InferencePoolOptions {
   modelId?: string;
   /** ONNX variant, `onnx/model_<variant>.onnx`. Default: `model.onnx` or `onnx/model.onnx`. */
   variant?: string;
-  /** Worker threads, each with its own InferenceSession. Default: see DEFAULT_THREADS. */
+  /** Threads of the interactive lane, each with its own InferenceSession. Default: see DEFAULT_THREADS. */
   threads?: number;
+  /** Threads of the batch lane (see InferencePool), started on demand. Default: `threads`. */
+  batchThreads?: number;
+  /**
+   * Nice value (0-19) of the batch lane's threads. Default 10: a runnable nice-0 thread then gets
+   * about 9 of every 10 time slices on a core it shares with one (Linux CFS weights 1024 and 110).
+   */
+  batchNice?: number;
   /** onnxruntime intra-op threads per session. Default: cores / threads, at least 1. */
   intraOpThreads?: number;
   /** Default `cpu`; `cuda` falls back to `cpu` with a warning when it cannot start. */
@@ -27,6 +34,14 @@ export interface InferencePoolOptions {
   /** Receives runtime warnings (CUDA fallback). Default: process.emitWarning. */
   onWarning?: (message: string) => void;
 }
+
+/** The threads a task runs on: see InferencePool. */
+export type PoolLane = 'interactive' | 'batch';
+
+/** How long batch-lane threads outlive the last batch work: a session loads in 0.1-2 s, a batch's lines keep coming for minutes. */
+export const BATCH_LANE_IDLE_MS = 60_000;
+
+export const DEFAULT_BATCH_NICE = 10;
 
 export type ResolvedPoolOptions = Required<Omit<InferencePoolOptions, 'modelId' | 'variant' | 'maxLength'>> &
   Pick<InferencePoolOptions, 'modelId' | 'variant' | 'maxLength'>;
@@ -53,8 +68,11 @@ export function resolvePoolOptions(options: InferencePoolOptions): ResolvedPoolO
   if (typeof options.modelDir !== 'string' || options.modelDir.length === 0) {
     throw new ModelRuntimeError('INVALID_OPTION', 'modelDir must name a model directory');
   }
-  for (const name of ['threads', 'intraOpThreads', 'maxLength', 'maxBatchTokens', 'maxBatchRows'] as const) {
+  for (const name of ['threads', 'batchThreads', 'intraOpThreads', 'maxLength', 'maxBatchTokens', 'maxBatchRows'] as const) {
     positiveInteger(name, options[name]);
+  }
+  if (options.batchNice !== undefined && !(Number.isInteger(options.batchNice) && options.batchNice >= 0 && options.batchNice <= 19)) {
+    throw new ModelRuntimeError('INVALID_OPTION', `batchNice must be an integer from 0 to 19, got ${options.batchNice}`);
   }
   const efficiency = options.minPaddingEfficiency;
   if (efficiency !== undefined && !(efficiency >= 0 && efficiency <= 1)) {
@@ -69,6 +87,8 @@ export function resolvePoolOptions(options: InferencePoolOptions): ResolvedPoolO
     onWarning: (message) => process.emitWarning(message, 'RerankPoolWarning'),
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     threads,
+    batchThreads: options.batchThreads ?? threads,
+    batchNice: options.batchNice ?? DEFAULT_BATCH_NICE,
     intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(availableParallelism() / threads)),
   } as ResolvedPoolOptions;
 }

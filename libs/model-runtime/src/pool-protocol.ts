@@ -10,6 +10,11 @@ export interface ThreadSetup {
   numLabels: number;
   executionProvider: ExecutionProvider;
   intraOpThreads: number;
+  /**
+   * Nice value the thread gives itself before it loads its session (0 leaves it alone). On Linux
+   * a thread's nice value is its own, and onnxruntime's intra-op threads inherit it.
+   */
+  nice: number;
 }
 
 export interface DescribeTask {
@@ -34,6 +39,8 @@ export type PoolTask = DescribeTask | EncodeTask | InferTask;
 export interface ThreadDescription {
   executionProvider: ExecutionProvider;
   fallbackReason?: string;
+  /** Why the thread could not take its nice value; it runs at the process's priority then. */
+  niceFailure?: string;
   inputNames: string[];
 }
 

@@ -2,6 +2,7 @@
  * Entry point of every Piscina thread: one tokenizer and one InferenceSession per thread,
  * created on the first task and reused for the thread's lifetime.
  */
+import { setPriority } from 'node:os';
 import { move, workerData } from 'piscina';
 import { serializeRuntimeError } from './errors.js';
 import { readTokenizerFiles } from './model-files.js';
@@ -17,6 +18,18 @@ interface ThreadState {
 
 const setup = workerData as ThreadSetup;
 let state: Promise<ThreadState> | undefined;
+const niceFailure = takeNiceValue(setup.nice);
+
+/** Pid 0 is the calling thread on Linux: the nice value applies to this thread alone. */
+function takeNiceValue(nice: number): string | undefined {
+  if (nice === 0) return undefined;
+  try {
+    setPriority(0, nice);
+    return undefined;
+  } catch (error) {
+    return `pool thread could not set its nice value to ${nice} (${(error as Error).message}); it runs at normal priority`;
+  }
+}
 
 async function init(): Promise<ThreadState> {
   const files = readTokenizerFiles(setup.modelDir);
@@ -33,6 +46,7 @@ async function handle(task: PoolTask): Promise<unknown> {
       return {
         executionProvider: loaded.executionProvider,
         fallbackReason: loaded.fallbackReason,
+        niceFailure,
         inputNames: [...loaded.session.inputNames],
       } satisfies ThreadDescription;
     case 'encode':

@@ -4,7 +4,7 @@ export { PRIORITY, RERANK_QUEUE_DEFAULTS } from './rerank-queue-options.js';
 export type { RerankQueueOptions } from './rerank-queue-options.js';
 export type { RerankJobStatus } from './job-status.js';
 export { toJobStatusBody } from './job-status-body.js';
-export { queueNameForModel, webhookQueueNameForModel } from './queue-name.js';
+export { lineQueueNameForModel, queueNameForModel, webhookQueueNameForModel } from './queue-name.js';
 export { isRedisUnreachable, redisUnavailable, REDIS_RETRY_AFTER_SECONDS } from './redis-unavailable.js';
 export { whenReady } from './when-ready.js';
 export { workerLockOptions } from './worker-lock-options.js';

@@ -17,6 +17,15 @@ export function queueNameForModel(modelId: string): string {
 }
 
 /**
+ * The BullMQ queue of a model's offline batch lines: `lines-{model}`. Lines have a queue and job
+ * slots of their own, so a saturating batch never holds the slot an interactive job needs:
+ * BullMQ hands a worker's free slot to whatever job is first, and cannot keep one for a priority.
+ */
+export function lineQueueNameForModel(modelId: string): string {
+  return `lines-${modelTag(modelId)}`;
+}
+
+/**
  * The BullMQ queue of the webhook deliveries of a model's jobs: `webhooks-{model}`. A delivery is
  * the flow parent of its rerank job, and BullMQ moves a parent in the same script that finishes
  * its child, so the two queues must share a slot: one webhook queue per model, not one for all.

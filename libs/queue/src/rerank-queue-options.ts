@@ -65,9 +65,9 @@ export const RERANK_QUEUE_DEFAULTS = {
 export const PRIORITY = { interactive: 1, batch: 10 } as const;
 
 /**
- * Lines of offline batches (`/v1/batches`) carry `priority: 'batch'` like async jobs, but wait one
- * step behind them in BullMQ: a single async job should not queue behind a million batch lines.
- * The distinct number also lets admission (`RerankQueue.depth`) leave batch lines out.
+ * Lines of offline batches (`/v1/batches`) carry `priority: 'batch'` like async jobs, but have a
+ * queue of their own (`lineQueueNameForModel`). Their BullMQ priority number only tells them apart
+ * in counts by priority class (`batch_line`), read with the same scripts as the model queue's.
  */
 export const BATCH_LINE_PRIORITY = 20;
 

@@ -9,7 +9,7 @@ import { IdempotencySecret, idempotentJobId } from './idempotency.js';
 import { readJobOwner, rerankJobName } from './job-owner.js';
 import { readJobStatus } from './job-status.js';
 import type { RerankJobStatus } from './job-status.js';
-import { queueNameForModel, webhookQueueNameForModel } from './queue-name.js';
+import { lineQueueNameForModel, queueNameForModel, webhookQueueNameForModel } from './queue-name.js';
 import { ResultWaiter } from './result-waiter.js';
 import { BATCH_LINE_PRIORITY, PRIORITY, fillRerankQueueOptions } from './rerank-queue-options.js';
 import type { FilledRerankQueueOptions, RerankQueueOptions } from './rerank-queue-options.js';
@@ -63,8 +63,9 @@ export interface QueueJobCounts {
   oldestPendingAgeSecondsByPriority: Record<string, number>;
 }
 
-/** The priority classes queue depth is reported by: the job priorities, then offline batch lines. */
-const PRIORITY_CLASSES: Record<string, number> = { ...PRIORITY, batch_line: BATCH_LINE_PRIORITY };
+/** The priority classes queue depth is reported by: the job priorities of the model queue, then offline batch lines in theirs. */
+const JOB_CLASSES: Record<string, number> = { ...PRIORITY };
+const LINE_CLASSES: Record<string, number> = { batch_line: BATCH_LINE_PRIORITY };
 
 export interface EnqueueResult {
   jobId: string;
@@ -88,6 +89,8 @@ export class RerankQueue {
   readonly name: string;
   private readonly options: FilledRerankQueueOptions;
   private readonly queue: Queue;
+  /** The model's batch line queue: only read here, for its counts (libs/batches adds to it). */
+  private readonly lines: Queue;
   private readonly waiter: ResultWaiter;
   /**
    * The one connection commands run on: the queue's, the flow producer's and this library's own
@@ -114,6 +117,8 @@ export class RerankQueue {
     this.redis.on('error', () => {});
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.options.prefix });
     this.queue.on('error', () => {});
+    this.lines = new Queue(lineQueueNameForModel(model), { connection: this.redis, prefix: this.options.prefix });
+    this.lines.on('error', () => {});
     this.idempotencySecret = new IdempotencySecret(this.redis, this.options.prefix);
     const { connection, prefix, outageGraceMs } = this.options;
     this.waiter = new ResultWaiter(this.queue, this.redis, { connection, prefix, outageGraceMs });
@@ -209,18 +214,15 @@ export class RerankQueue {
 
   /**
    * Jobs not yet started (waiting, prioritized, delayed for retry): the 429 admission check.
-   * Waiting lines of offline batches are left out: a batch queues its lines by the hundred
-   * thousand by design, and online requests run before them anyway.
+   * Lines of offline batches are not in this queue: a batch queues its lines by the hundred
+   * thousand by design, and they never take the slots online jobs run in.
    */
   async depth(): Promise<number> {
     await this.checkConnected();
-    // Two scripts sent together, one round trip: what `jobCounts` adds (pending pairs and their
-    // reconcile, a second round trip) is for scrapes, not for the request waiting on this.
-    const [states, byPriority] = await Promise.all([
-      this.queue.getJobCounts('waiting', 'prioritized', 'delayed'),
-      this.queue.getCountsPerPriority([BATCH_LINE_PRIORITY]),
-    ]);
-    return (states.waiting ?? 0) + (states.prioritized ?? 0) + (states.delayed ?? 0) - (byPriority[BATCH_LINE_PRIORITY] ?? 0);
+    // One script: what `jobCounts` adds (pending pairs and their reconcile, a second round trip)
+    // is for scrapes, not for the request waiting on this.
+    const states = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed');
+    return (states.waiting ?? 0) + (states.prioritized ?? 0) + (states.delayed ?? 0);
   }
 
   /**
@@ -300,27 +302,19 @@ export class RerankQueue {
   }
 
   /**
-   * Unfinished jobs by BullMQ state, and those not yet started by priority class: sampled by
-   * the API's `/metrics` on each scrape (queue depth gauges, KEDA's scaling signal).
+   * Unfinished jobs by BullMQ state, and those not yet started by priority class, of the model
+   * queue and its batch line queue together: sampled by the API's `/metrics` on each scrape
+   * (queue depth gauges, KEDA's scaling signal).
    */
   async jobCounts(): Promise<QueueJobCounts> {
-    const pendingKey = this.queue.qualifiedName;
-    const [states, byPriority, oldest, pendingPairsByPriority] = await Promise.all([
-      this.queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
-      this.queue.getCountsPerPriority(Object.values(PRIORITY_CLASSES)),
-      readOldestPending(this.redis, pendingKey, PRIORITY_CLASSES),
-      // A scrape also runs one bounded reconcile step (at most one per interval over every
-      // replica), so entries a crash left behind leave the gauge without a timer of their own.
-      reconcilePendingPairs(this.redis, pendingKey)
-        .catch(() => undefined)
-        .then(() => readPendingPairs(this.redis, pendingKey, Object.keys(PRIORITY_CLASSES))),
-    ]);
-    const now = Date.now();
+    const [jobs, lines] = await Promise.all([countJobs(this.queue, this.redis, JOB_CLASSES), countJobs(this.lines, this.redis, LINE_CLASSES)]);
+    const sum = (state: keyof QueueJobCounts['states']) => jobs.states[state] + lines.states[state];
+    const states = { waiting: sum('waiting'), prioritized: sum('prioritized'), active: sum('active'), delayed: sum('delayed') };
     return {
-      pendingPairsByPriority,
-      oldestPendingAgeSecondsByPriority: Object.fromEntries(Object.entries(oldest).map(([name, at]) => [name, Math.max(0, (now - at) / 1000)])),
-      states: { waiting: states.waiting ?? 0, prioritized: states.prioritized ?? 0, active: states.active ?? 0, delayed: states.delayed ?? 0 },
-      pendingByPriority: Object.fromEntries(Object.entries(PRIORITY_CLASSES).map(([name, priority]) => [name, byPriority[priority] ?? 0])),
+      states,
+      pendingByPriority: { ...jobs.pendingByPriority, ...lines.pendingByPriority },
+      pendingPairsByPriority: { ...jobs.pendingPairsByPriority, ...lines.pendingPairsByPriority },
+      oldestPendingAgeSecondsByPriority: { ...jobs.oldestPendingAgeSecondsByPriority, ...lines.oldestPendingAgeSecondsByPriority },
     };
   }
 
@@ -336,7 +330,7 @@ export class RerankQueue {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.waiter.close();
-      await closeSharedConnection(this.redis, [this.flows, this.queue]);
+      await closeSharedConnection(this.redis, [this.flows, this.queue, this.lines]);
     })();
     return this.closing;
   }
@@ -442,4 +436,26 @@ export class RerankQueue {
       children: [{ name: rerankJobName(data.tenant), queueName: this.name, data, opts: { ...opts, ignoreDependencyOnFailure: true } }],
     });
   }
+}
+
+/** One queue's `QueueJobCounts`, by the priority classes its jobs are added with. */
+async function countJobs(queue: Queue, redis: RedisClient, classes: Record<string, number>): Promise<QueueJobCounts> {
+  const pendingKey = queue.qualifiedName;
+  const [states, byPriority, oldest, pendingPairsByPriority] = await Promise.all([
+    queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed'),
+    queue.getCountsPerPriority(Object.values(classes)),
+    readOldestPending(redis, pendingKey, classes),
+    // A scrape also runs one bounded reconcile step (at most one per interval over every
+    // replica), so entries a crash left behind leave the gauge without a timer of their own.
+    reconcilePendingPairs(redis, pendingKey)
+      .catch(() => undefined)
+      .then(() => readPendingPairs(redis, pendingKey, Object.keys(classes))),
+  ]);
+  const now = Date.now();
+  return {
+    pendingPairsByPriority,
+    oldestPendingAgeSecondsByPriority: Object.fromEntries(Object.entries(oldest).map(([name, at]) => [name, Math.max(0, (now - at) / 1000)])),
+    states: { waiting: states.waiting ?? 0, prioritized: states.prioritized ?? 0, active: states.active ?? 0, delayed: states.delayed ?? 0 },
+    pendingByPriority: Object.fromEntries(Object.entries(classes).map(([name, priority]) => [name, byPriority[priority] ?? 0])),
+  };
 }

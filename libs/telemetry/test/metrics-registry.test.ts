@@ -18,7 +18,6 @@ const SERIES = [
   'rerank_jobs_stalled_total',
   'rerank_results_discarded_total',
   'rerank_interactive_rows_behind_batch_total',
-  'rerank_batch_lines_yielded_total',
   'rerank_pool_utilization_ratio',
   'process_cpu_seconds_total',
   'nodejs_eventloop_lag_seconds',
@@ -40,7 +39,7 @@ describe('when the registry is scraped', () => {
     const metrics = new RerankMetrics({ defaultMetrics: false });
     let waiting = 5;
     const removeQueues = metrics.addQueueDepthSource(async () => [depth('m1', waiting), depth('m2', 0)]);
-    metrics.addPoolUtilizationSource(() => [{ model: 'm1', ratio: 0.25 }]);
+    metrics.addPoolUtilizationSource(() => [{ model: 'm1', lane: 'interactive', ratio: 0.25 }]);
 
     let samples = parseExposition(await metrics.metrics());
     expect(sampleSum(samples, 'rerank_queue_jobs', { model: 'm1', state: 'waiting' })).toBe(5);

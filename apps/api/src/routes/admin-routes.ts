@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import { Errors, isRerankPoolError } from '@rerank-pool/contracts';
-import { closeSharedConnection, webhookQueueNameForModel, whenReady } from '@rerank-pool/queue';
+import { closeSharedConnection, lineQueueNameForModel, webhookQueueNameForModel, whenReady } from '@rerank-pool/queue';
 import { openRedis, redisTarget, requestRedisOptions } from '@rerank-pool/redis-connection';
 import { createAuthenticator } from '../authenticator.js';
 import { errorBody } from '../error-handler.js';
@@ -40,17 +40,19 @@ export function adminDashboardEnabled({ adminDashboard, apiKeys }: Pick<RouteDep
 export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, { config, registry }) => {
   if (!adminDashboardEnabled(config)) return;
   if (!config.apiKeys?.length) app.log.warn(`ADMIN_DASHBOARD=on without API_KEYS: ${ADMIN_PATH} can pause, retry and delete jobs without any credentials`);
-  // The model queues are the registry's (and closed by it); only the webhook queues are opened here.
+  // The model queues are the registry's (and closed by it); only the batch line and webhook queues are opened here.
   const redis = openRedis(requestRedisOptions(redisTarget(config)));
   // Connection errors reach the dashboard's own requests; ioredis reconnects meanwhile.
   redis.on('error', () => {});
   registry.watchConnection('dashboard', (waitMs) => whenReady(redis, waitMs));
-  const webhooks = registry.modelIds.map((model) => new Queue(webhookQueueNameForModel(model), { connection: redis, prefix: config.queuePrefix }));
-  for (const queue of webhooks) queue.on('error', () => {});
+  const opened = registry.modelIds.flatMap((model) =>
+    [lineQueueNameForModel(model), webhookQueueNameForModel(model)].map((name) => new Queue(name, { connection: redis, prefix: config.queuePrefix })),
+  );
+  for (const queue of opened) queue.on('error', () => {});
   app.addHook('onClose', async () => {
-    await closeSharedConnection(redis, webhooks);
+    await closeSharedConnection(redis, opened);
   });
-  const queues = [...registry.modelIds.map((model) => registry.queueFor(model).bullQueue), ...webhooks];
+  const queues = [...registry.modelIds.map((model) => registry.queueFor(model).bullQueue), ...opened];
 
   if (config.apiKeys && config.apiKeys.length > 0) {
     const authenticate = createAuthenticator(config.apiKeys);

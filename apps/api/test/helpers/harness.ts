@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { loadConfig } from '@rerank-pool/config';
 import type { Config } from '@rerank-pool/config';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { BatchLineSettler } from '@rerank-pool/batches';
-import { checkDeadline, deleteKeysWithPrefix, queueNameForModel, toJobFailure } from '@rerank-pool/queue';
+import { checkDeadline, deleteKeysWithPrefix, lineQueueNameForModel, queueNameForModel, toJobFailure } from '@rerank-pool/queue';
 import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { buildApi } from '../../src/index.js';
 
@@ -25,7 +25,7 @@ export interface Harness {
   prefix: string;
   /** The directory of this harness's batch store (BATCH_STORE_URL). */
   batchStoreDir: string;
-  /** Jobs in any state in a model's queue: proves a rejected request never reached Redis. */
+  /** Jobs in any state in a model's queue and its batch line queue: proves a rejected request never reached Redis. */
   jobCount(model?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -42,11 +42,11 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const config = loadConfig({ RERANK_MODELS: `${MODEL},${IDLE_MODEL}`, QUEUE_PREFIX: prefix, BATCH_STORE_URL: batchStore.url, ...env });
   const app = await buildApi({ config, logger: false });
   const inspectors = new Map<string, Queue>();
-  const inspector = (model: string) => {
-    let queue = inspectors.get(model);
+  const inspector = (name: string) => {
+    let queue = inspectors.get(name);
     if (!queue) {
-      queue = new Queue(queueNameForModel(model), { connection, prefix });
-      inspectors.set(model, queue);
+      queue = new Queue(name, { connection, prefix });
+      inspectors.set(name, queue);
     }
     return queue;
   };
@@ -56,8 +56,8 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     prefix,
     batchStoreDir: batchStore.dir,
     async jobCount(model = MODEL) {
-      const counts = await inspector(model).getJobCounts();
-      return Object.values(counts).reduce((sum, count) => sum + count, 0);
+      const counts = await Promise.all([queueNameForModel(model), lineQueueNameForModel(model)].map((name) => inspector(name).getJobCounts()));
+      return counts.flatMap((byState) => Object.values(byState)).reduce((sum, count) => sum + count, 0);
     },
     async close() {
       await app.close();
@@ -88,31 +88,45 @@ export function fixedScores(documents: readonly string[]): number[] {
   return documents.map((document) => Number.parseInt(document, 10) / 100);
 }
 
+/** The consumers of a model's queue and of its batch line queue, as a worker runs them. */
+export interface FixedScoreConsumer {
+  onCompleted(listener: (job: Job<RerankJobData>) => void): void;
+  close(): Promise<void>;
+}
+
 /**
- * A real BullMQ consumer of the model's queue that answers with `fixedScores`, and settles
- * batch lines as the worker does.
+ * Real BullMQ consumers of the model's queue and of its batch line queue that answer with
+ * `fixedScores`, and settle batch lines as the worker does.
  */
 export function startFixedScoreConsumer(
   prefix: string,
   process: (data: RerankJobData) => RerankJobResult | Promise<RerankJobResult> = resultWithFixedScores,
   model = MODEL,
-): Worker<RerankJobData> {
+): FixedScoreConsumer {
   const settlements = new Redis(connection);
   const settler = new BatchLineSettler(settlements, prefix);
-  const worker = new Worker<RerankJobData>(
-    queueNameForModel(model),
-    settler.wrap(async (job) => {
-      try {
-        checkDeadline(job.data, job.id);
-      } catch (error) {
-        throw toJobFailure(error);
-      }
-      return process(job.data);
-    }),
-    { connection, prefix, concurrency: 4 },
+  const workers = [queueNameForModel(model), lineQueueNameForModel(model)].map(
+    (name) =>
+      new Worker<RerankJobData>(
+        name,
+        settler.wrap(async (job) => {
+          try {
+            checkDeadline(job.data, job.id);
+          } catch (error) {
+            throw toJobFailure(error);
+          }
+          return process(job.data);
+        }),
+        { connection, prefix, concurrency: 4 },
+      ),
   );
-  worker.on('closed', () => void settlements.quit().catch(() => undefined));
-  return worker;
+  return {
+    onCompleted: (listener) => workers.forEach((worker) => worker.on('completed', listener)),
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await settlements.quit().catch(() => undefined);
+    },
+  };
 }
 
 export function resultWithFixedScores(data: RerankJobData): RerankJobResult {

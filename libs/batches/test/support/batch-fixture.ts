@@ -10,7 +10,7 @@ import { Errors, encodeJobFailure } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { openObjectStore } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { deleteKeysWithPrefix, queueNameForModel } from '@rerank-pool/queue';
+import { deleteKeysWithPrefix, lineQueueNameForModel } from '@rerank-pool/queue';
 import { redisOptionsFromUrl } from '@rerank-pool/redis-connection';
 import { BatchLineSettler, BatchService } from '../../src/index.js';
 import type { BatchOptions, BatchState, LineParser, RawLine } from '../../src/index.js';
@@ -92,7 +92,7 @@ export async function batchFixture(options: { connection?: RedisOptions } = {}):
   const store = openObjectStore(pathToFileURL(storeDir).href);
   const redis = new Redis(connection);
   const closers: (() => Promise<unknown>)[] = [];
-  const queue = new Queue(queueNameForModel(MODEL), { connection, prefix });
+  const queue = new Queue(lineQueueNameForModel(MODEL), { connection, prefix });
   closers.push(() => queue.close());
   const fixture: BatchFixture = {
     prefix,
@@ -108,7 +108,7 @@ export async function batchFixture(options: { connection?: RedisOptions } = {}):
     worker({ concurrency = 16, delayMs = 0 } = {}) {
       const settler = new BatchLineSettler(redis, prefix);
       const worker = new Worker<RerankJobData, unknown>(
-        queueNameForModel(MODEL),
+        lineQueueNameForModel(MODEL),
         settler.wrap(async (job) => {
           if (job.data.query === 'fail') throw new UnrecoverableError(encodeJobFailure(Errors.inputTooLong('too long', 'documents[0]')));
           if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));

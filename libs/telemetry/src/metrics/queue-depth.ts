@@ -19,9 +19,11 @@ export interface QueueDepth {
 /** Reads the counts of every queue a process serves; called on each scrape. */
 export type QueueDepthSource = () => Promise<QueueDepth[]>;
 
-/** One inference pool's utilization (0..1) at scrape time. */
+/** One inference pool lane's utilization (0..1) at scrape time. */
 export interface PoolUtilization {
   model: string;
+  /** `interactive` or `batch` (see InferencePool). */
+  lane: string;
   ratio: number;
 }
 

@@ -54,8 +54,6 @@ export class RerankMetrics {
   readonly queueWait: Histogram<'model' | 'priority'>;
   /** Worker: interactive rows whose tokenization or inference waited for a thread running a batch-priority batch. */
   readonly interactiveRowsBehindBatch: Counter<'model'>;
-  /** Worker: batch lines handed back to the queue so an interactive job could have their slot. */
-  readonly batchLinesYielded: Counter<'model'>;
   /** Worker: one inference batch on a pool thread. */
   readonly inferenceDuration: Histogram<'model'>;
   readonly batchRows: Histogram<'model'>;
@@ -152,13 +150,7 @@ export class RerankMetrics {
     });
     this.interactiveRowsBehindBatch = new Counter({
       name: 'rerank_interactive_rows_behind_batch_total',
-      help: 'Interactive pairs whose tokenization or inference waited for a pool thread running a batch-priority batch',
-      labelNames: ['model'],
-      registers,
-    });
-    this.batchLinesYielded = new Counter({
-      name: 'rerank_batch_lines_yielded_total',
-      help: 'Batch lines handed back to the queue (no attempt spent) to free a worker slot for an interactive job',
+      help: 'Interactive pairs tokenized or batched while batch-lane batches ran on the same cores (at a lower priority)',
       labelNames: ['model'],
       registers,
     });
@@ -270,12 +262,12 @@ export class RerankMetrics {
     const pools = this.poolSources;
     this.poolUtilization = new Gauge({
       name: 'rerank_pool_utilization_ratio',
-      help: 'Share of the inference pool capacity in use since it started (Piscina utilization)',
-      labelNames: ['model'],
+      help: 'Share of the capacity of an inference pool lane in use since it started (Piscina utilization)',
+      labelNames: ['model', 'lane'],
       registers,
       collect() {
         this.reset();
-        for (const source of pools) for (const { model, ratio } of source()) this.set({ model }, ratio);
+        for (const source of pools) for (const { model, lane, ratio } of source()) this.set({ model, lane }, ratio);
       },
     });
   }
