@@ -69,7 +69,13 @@ describe('when a worker loses the lock of a job it is scoring', () => {
     expect(await redis.del(`${prefix}:${queueNameForModel(modelId)}:${jobId}:lock`)).toBe(1);
 
     await expect(result).resolves.toMatchObject({ model: modelId, scores: [expect.any(Number), expect.any(Number)] });
-    const samples = parseExposition(await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text());
+    // Both runs can finish in the same batch: when the rerun's result is recorded first, the
+    // caller has it before the first run's refused completion comes back to the worker.
+    const scrape = async () => parseExposition(await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text());
+    let samples = await scrape();
+    for (const deadline = Date.now() + 5000; sampleSum(samples, 'rerank_results_discarded_total', { model: modelId }) === undefined && Date.now() < deadline; samples = await scrape()) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(sampleSum(samples, 'rerank_results_discarded_total', { model: modelId })).toBe(1);
     expect(sampleSum(samples, 'rerank_jobs_stalled_total', { model: modelId })).toBe(1);
   });
