@@ -162,7 +162,9 @@ export class JobScorer {
     // priority): counted when batch-lane batches ran as the job was tokenized or batched.
     const interactive = data.priority === 'interactive';
     const batchRunningAtTokenize = interactive && this.batchers.batch.running > 0;
-    const encoded = await this.tokenize(data);
+    // A job handed back (or cancelled) goes at once: its tokenization, queued behind other jobs'
+    // on the pool, cannot be stopped, and a drain's hand-back has a bound.
+    const encoded = await unlessAborted(this.tokenize(data), signal);
     if (batchRunningAtTokenize || (interactive && this.batchers.batch.running > 0)) {
       this.observers.metrics.interactiveRowsBehindBatch.inc({ model: this.pool.model.id }, encoded.count);
     }
@@ -275,4 +277,24 @@ function translate(error: unknown): unknown {
     return Errors.inputTooLong(error.message);
   }
   return error;
+}
+
+/** `work`, or its rejection with `signal`'s reason as soon as `signal` aborts, whichever comes first. */
+function unlessAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }

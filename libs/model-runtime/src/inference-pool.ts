@@ -156,13 +156,16 @@ export class InferencePool {
     return this.lanes[lane].utilization;
   }
 
-  /** Lets running batches finish, then stops the threads. Safe to call more than once. */
+  /**
+   * Lets running tasks finish, then stops the threads; tasks still waiting for a thread are
+   * dropped (they reject): a stopping worker has handed their jobs back. Safe to call more than once.
+   */
   close(timeoutMs = 30_000): Promise<void> {
     this.closing ??= (async () => {
       const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
       const lanes = [this.lanes.interactive, this.lanes.batch];
       try {
-        if ((await Promise.race([Promise.all(lanes.map((lane) => lane.close())), timer])) === 'timeout') await Promise.all(lanes.map((lane) => lane.destroy()));
+        if ((await Promise.race([Promise.all(lanes.map((lane) => lane.close({ force: true }))), timer])) === 'timeout') await Promise.all(lanes.map((lane) => lane.destroy()));
       } finally {
         await Promise.all(lanes.map((lane) => lane.destroy().catch(() => undefined)));
       }
