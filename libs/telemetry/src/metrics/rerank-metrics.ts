@@ -227,7 +227,7 @@ export class RerankMetrics {
     });
     this.pendingJobs = new Gauge({
       name: 'rerank_queue_pending_jobs',
-      help: 'Jobs not yet started in each model queue by priority class (interactive, batch), read at scrape time',
+      help: 'Jobs not yet started for each model by priority class (interactive, batch in its queue; batch_line in its line queue), read at scrape time',
       labelNames: ['model', 'priority'],
       registers,
       async collect() {
@@ -239,7 +239,7 @@ export class RerankMetrics {
     });
     this.pendingPairs = new Gauge({
       name: 'rerank_queue_pending_pairs',
-      help: '(query, document) pairs of the jobs not yet started in each model queue by priority class (interactive, batch, batch_line), read at scrape time',
+      help: '(query, document) pairs of the jobs not yet started for each model by priority class (interactive, batch in its queue; batch_line in its line queue), read at scrape time',
       labelNames: ['model', 'priority'],
       registers,
       async collect() {
