@@ -7,16 +7,16 @@ import { tracedBatchRunner } from './batch-runner.js';
 export type LaneBatchers = Record<Priority, DynamicBatcher>;
 
 export function laneBatchers(model: string, pool: InferencePool, config: Pick<Config, 'maxBatchTokens' | 'maxBatchWaitMs'>): LaneBatchers {
-  const batcher = (lane: Priority, threads: number) =>
+  const batcher = (lane: Priority) =>
     new DynamicBatcher(tracedBatchRunner(model, pool, lane), {
       priority: lane,
       maxBatchTokens: config.maxBatchTokens,
       maxWaitMs: config.maxBatchWaitMs,
       // A thread that finishes finds its next batch already queued.
-      maxInflight: threads * 2,
-      parallelism: threads,
+      maxInflight: pool.laneThreads(lane) * 2,
+      parallelism: pool.laneThreads(lane),
       numLabels: pool.model.numLabels,
       threadTasks: () => pool.activeTasks(lane),
     });
-  return { interactive: batcher('interactive', pool.options.threads), batch: batcher('batch', pool.options.batchThreads) };
+  return { interactive: batcher('interactive'), batch: batcher('batch') };
 }

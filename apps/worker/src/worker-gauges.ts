@@ -1,3 +1,4 @@
+import { POOL_LANES, type PoolLane } from '@rerank-pool/model-runtime';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { within } from '@rerank-pool/queue';
 import type { WebhookDispatcher } from '@rerank-pool/queue';
@@ -6,7 +7,7 @@ import type { RerankMetrics } from '@rerank-pool/telemetry';
 /** What the gauges read of one served model. */
 export interface GaugedModel {
   id: string;
-  pool: { utilization(lane: 'interactive' | 'batch'): number; model: { dtype: string } };
+  pool: { utilization(lane: PoolLane): number; model: { dtype: string } };
 }
 
 export interface WorkerGaugeSources {
@@ -26,7 +27,7 @@ const REDIS_PROBE_TIMEOUT_MS = 1000;
  */
 export function registerWorkerGauges(metrics: RerankMetrics, { models, redis, dispatcher }: WorkerGaugeSources): () => void {
   const removals = [
-    metrics.addPoolUtilizationSource(() => models.flatMap((m) => (['interactive', 'batch'] as const).map((lane) => ({ model: m.id, lane, ratio: m.pool.utilization(lane) })))),
+    metrics.addPoolUtilizationSource(() => models.flatMap((m) => POOL_LANES.map((lane) => ({ model: m.id, lane, ratio: m.pool.utilization(lane) })))),
     metrics.operations.addLoadedModelSource(() => models.map((m) => ({ model: m.id, dtype: m.pool.model.dtype }))),
     // Not 'ready' is down at once: a PING would otherwise queue until the reconnect.
     metrics.operations.addRedisProbe(async () => redis.status === 'ready' && (await within(redis.ping(), REDIS_PROBE_TIMEOUT_MS)) === 'done'),

@@ -6,7 +6,7 @@ import { describeModel, type ModelInfo } from './model-info.js';
 import { planBatches, paddingEfficiency } from './batch-planner.js';
 import type { PairEncodeOptions } from './pair-encoder.js';
 import { concat, gather, pairLength, view, type PackedPairs } from './packed-pairs.js';
-import { BATCH_LANE_IDLE_MS, resolvePoolOptions, type InferencePoolOptions, type PoolLane, type ResolvedPoolOptions } from './pool-options.js';
+import { BATCH_LANE_IDLE_MS, POOL_LANES, resolvePoolOptions, type InferencePoolOptions, type PoolLane, type ResolvedPoolOptions } from './pool-options.js';
 import type { PoolTask, ThreadDescription, ThreadSetup } from './pool-protocol.js';
 import { documentScores, type ChunkChoice } from './chunk-scores.js';
 
@@ -99,8 +99,7 @@ export class InferencePool {
   /** Tokenizes (query, document) pairs on the threads of `lane`. */
   async encode(query: string, documents: readonly string[], options: PairEncodeOptions = {}, lane: PoolLane = 'interactive'): Promise<PackedPairs> {
     this.assertOpen();
-    const threads = lane === 'batch' ? this.options.batchThreads : this.options.threads;
-    const chunk = Math.max(MIN_ENCODE_CHUNK, Math.ceil(documents.length / threads));
+    const chunk = Math.max(MIN_ENCODE_CHUNK, Math.ceil(documents.length / this.laneThreads(lane)));
     const parts: Promise<ArrayBuffer>[] = [];
     for (let start = 0; start < documents.length || start === 0; start += chunk) {
       parts.push(this.run<ArrayBuffer>(lane, { kind: 'encode', query, documents: documents.slice(start, start + chunk), options }));
@@ -143,6 +142,11 @@ export class InferencePool {
     };
   }
 
+  /** The most threads `lane` runs (`threads`, `batchThreads`). */
+  laneThreads(lane: PoolLane): number {
+    return lane === 'batch' ? this.options.batchThreads : this.options.threads;
+  }
+
   /**
    * Tasks (tokenization and inference) running or queued on the threads of `lane` now: what a
    * scheduler needs to know whether a task it hands over would start at once.
@@ -163,7 +167,7 @@ export class InferencePool {
   close(timeoutMs = 30_000): Promise<void> {
     this.closing ??= (async () => {
       const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
-      const lanes = [this.lanes.interactive, this.lanes.batch];
+      const lanes = POOL_LANES.map((lane) => this.lanes[lane]);
       try {
         if ((await Promise.race([Promise.all(lanes.map((lane) => lane.close({ force: true }))), timer])) === 'timeout') await Promise.all(lanes.map((lane) => lane.destroy()));
       } finally {

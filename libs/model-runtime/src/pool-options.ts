@@ -36,7 +36,8 @@ export interface InferencePoolOptions {
 }
 
 /** The threads a task runs on: see InferencePool. */
-export type PoolLane = 'interactive' | 'batch';
+export const POOL_LANES = ['interactive', 'batch'] as const;
+export type PoolLane = (typeof POOL_LANES)[number];
 
 /** How long batch-lane threads outlive the last batch work: a session loads in 0.1-2 s, a batch's lines keep coming for minutes. */
 export const BATCH_LANE_IDLE_MS = 60_000;
