@@ -4,8 +4,8 @@ import { Queue } from 'bullmq';
 import { Errors, RerankPoolError } from '@rerank-pool/contracts';
 import { checkObjectUrl, ObjectStoreError, useObjectRef } from '@rerank-pool/object-store';
 import type { ObjectStore } from '@rerank-pool/object-store';
-import { closeSharedConnection, commandTimeoutForWait, IdempotencySecret, lineQueueNameForModel, ReplicationBarrier, whenReady } from '@rerank-pool/queue';
-import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
+import { closeSharedConnection, IdempotencySecret, lineQueueNameForModel, openConfirmedWrites, whenReady } from '@rerank-pool/queue';
+import type { ReplicationBarrier } from '@rerank-pool/queue';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { idempotentBatchId, isBatchId, newBatchId } from './batch-ids.js';
 import { BatchDriver } from './batch-driver.js';
@@ -66,10 +66,8 @@ export class BatchService extends EventEmitter<BatchDriverEvents> {
     super();
     this.options = fillBatchOptions(options);
     // Fail-fast options: a request during an outage gets its 503, and the driver retries its step.
-    const wait = { replicas: this.options.waitReplicas, timeoutMs: this.options.waitTimeoutMs };
-    this.redis = openRedis(requestRedisOptions(this.options.connection, commandTimeoutForWait(wait)));
-    // On the connection uploads are sealed and references created on: WAIT counts its writes.
-    if (wait.replicas > 0) this.replication = new ReplicationBarrier(this.redis, wait);
+    // Uploads are sealed and references created on it, so a WAIT there confirms them.
+    ({ redis: this.redis, replication: this.replication } = openConfirmedWrites(this.options.connection, { replicas: this.options.waitReplicas, timeoutMs: this.options.waitTimeoutMs }));
     // ioredis reconnects by itself; a failing command reaches its caller.
     this.redis.on('error', () => {});
     this.records = new BatchRecords(this.redis, this.options.prefix);

@@ -37,5 +37,5 @@ export type { CancelRequestListenerEvents, PickedUpJob } from './cancel-requests
 export { addPendingPairs, readPendingPairs, reconcilePendingPairs, takePendingPairs } from './pending-pairs.js';
 export { readOldestPending } from './oldest-pending.js';
 export type { PendingPairsEntry, PendingPairsReconcileOptions } from './pending-pairs.js';
-export { commandTimeoutForWait, ReplicationBarrier } from './replication-barrier.js';
+export { openConfirmedWrites, ReplicationBarrier } from './replication-barrier.js';
 export type { Acknowledged, ReplicationBarrierOptions } from './replication-barrier.js';

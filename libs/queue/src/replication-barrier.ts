@@ -1,6 +1,6 @@
 import { RerankPoolError } from '@rerank-pool/contracts';
-import { REQUEST_COMMAND_TIMEOUT_MS } from '@rerank-pool/redis-connection';
-import type { RedisClient } from '@rerank-pool/redis-connection';
+import { openRedis, REQUEST_COMMAND_TIMEOUT_MS, requestRedisOptions } from '@rerank-pool/redis-connection';
+import type { RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
 
 export interface ReplicationBarrierOptions {
   /** Replicas that must hold a write before it is acknowledged (REDIS_WAIT_REPLICAS). */
@@ -19,12 +19,15 @@ export interface Acknowledged {
 }
 
 /**
- * The command timeout of a request connection a barrier with `options` waits on: a WAIT holds its
- * command up to its timeout, and the connection must not give up on it first. Undefined (the
- * usual request timeout) when nothing is waited for.
+ * The fail-fast request connection writes go out on, and the barrier that confirms them when
+ * `wait` asks for replicas (none otherwise). WAIT counts the replicas that reached the last write
+ * of the connection it runs on, so both must be the one connection; and a WAIT holds its command
+ * up to its timeout, which the connection must not give up on first.
  */
-export function commandTimeoutForWait({ replicas, timeoutMs }: ReplicationBarrierOptions): number | undefined {
-  return replicas > 0 ? Math.max(REQUEST_COMMAND_TIMEOUT_MS, timeoutMs + 500) : undefined;
+export function openConfirmedWrites(connection: RedisTarget, wait: ReplicationBarrierOptions): { redis: RedisClient; replication?: ReplicationBarrier } {
+  const commandTimeoutMs = wait.replicas > 0 ? Math.max(REQUEST_COMMAND_TIMEOUT_MS, wait.timeoutMs + 500) : undefined;
+  const redis = openRedis(requestRedisOptions(connection, commandTimeoutMs));
+  return { redis, replication: wait.replicas > 0 ? new ReplicationBarrier(redis, wait) : undefined };
 }
 
 /**

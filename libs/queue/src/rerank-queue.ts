@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
-import { openRedis, requestRedisOptions } from '@rerank-pool/redis-connection';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
@@ -25,7 +24,8 @@ import { deleteTombstone, writeTombstone } from './tombstone.js';
 import type { WebhookJobData } from './webhook-job.js';
 import { closeSharedConnection } from './close-queue.js';
 import { redisUnavailable } from './redis-unavailable.js';
-import { commandTimeoutForWait, ReplicationBarrier } from './replication-barrier.js';
+import { openConfirmedWrites } from './replication-barrier.js';
+import type { ReplicationBarrier } from './replication-barrier.js';
 import { retryingJobOptions } from './retrying-job-options.js';
 import { whenReady } from './when-ready.js';
 import { beforeTimeout } from './within.js';
@@ -111,8 +111,8 @@ export class RerankQueue {
     this.model = model;
     this.name = queueNameForModel(model);
     this.options = fillRerankQueueOptions(options);
-    const wait = { replicas: this.options.waitReplicas, timeoutMs: this.options.waitTimeoutMs };
-    this.redis = openRedis(requestRedisOptions(this.options.connection, commandTimeoutForWait(wait)));
+    // One connection for the adds and the WAIT that confirms them (REDIS_WAIT_REPLICAS).
+    ({ redis: this.redis, replication: this.replication } = openConfirmedWrites(this.options.connection, { replicas: this.options.waitReplicas, timeoutMs: this.options.waitTimeoutMs }));
     // ioredis reconnects by itself; callers see an outage as rejected commands.
     this.redis.on('error', () => {});
     this.queue = new Queue(this.name, { connection: this.redis, prefix: this.options.prefix });
@@ -124,8 +124,6 @@ export class RerankQueue {
     this.waiter = new ResultWaiter(this.queue, this.redis, { connection, prefix, outageGraceMs });
     this.tenantQueued = new TenantQueuedJobs(this.redis, { queueQualifiedName: this.queue.qualifiedName, ttlSeconds: this.options.retentionSeconds });
     this.admission = new JobAdmission(this.redis, this.tenantQueued, this.queue.qualifiedName);
-    // On the connection the adds go out on: WAIT counts the replicas that reached its last write.
-    if (wait.replicas > 0) this.replication = new ReplicationBarrier(this.redis, wait);
   }
 
   /** Whether every connection this queue opened is up, waiting up to `waitMs` for one being made (readiness). */
