@@ -63,7 +63,7 @@ export class RerankService {
     // A partly cached request's worker stores the scores of the misses without looking them up again.
     const partial = split && { queue: job.queue, data: { ...job.data, documents: split.toCompute, scoreCache: 'store' as const } };
     const { queue, data } = await beforeTimeout(this.admit(partial ?? job), timeoutMs, () => Errors.requestTimeout(timeoutMs, 'in admission'));
-    const { jobId, result } = await queue.submitAndWait(() => this.enqueue(queue, data), data.documents.length, timeoutMs, startedAt, clientGone);
+    const { jobId, result } = await queue.submitAndWait((replyTo) => this.enqueue(queue, { ...data, replyTo }), data.documents.length, timeoutMs, startedAt, clientGone);
     const merged = split?.merge ? mergeCachedResult({ model: data.model, cached: split.merge, computed: result, chunked }) : result;
     return { jobId, result: merged, totalMs: performance.now() - started };
   }

@@ -5,7 +5,7 @@ import { BatchLineSettler, type BatchLineReceipt } from '@rerank-pool/batches';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
 import { resolveModelRef } from '@rerank-pool/model-hub';
 import { InferencePool } from '@rerank-pool/model-runtime';
-import { CANCEL_REQUESTED, CancelRequestListener, isRedisUnreachable, lineQueueNameForModel, pickUpJob, publishHeartbeat, queueNameForModel, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
+import { CANCEL_REQUESTED, CancelRequestListener, isRedisUnreachable, lineQueueNameForModel, pickUpJob, publishHeartbeat, publishResult, queueNameForModel, removeHeartbeat, takePendingPairs, WebhookDispatcher, within, workerLockOptions } from '@rerank-pool/queue';
 import { bullConnection, closeRedis, openRedis, redisTarget } from '@rerank-pool/redis-connection';
 import type { BullConnection, RedisClient } from '@rerank-pool/redis-connection';
 import { modelIdentity, openScoreCache, scoreCacheTarget, type ScoreCache } from '@rerank-pool/score-cache';
@@ -197,6 +197,8 @@ export class RerankWorker {
                 );
               }
               const result = await scorer.process(job, token, signal);
+              const { replyTo } = job.data as { replyTo?: unknown };
+              if (typeof replyTo === 'string') publishResult(redis, replyTo, job.id!, result);
               lost.returnedResult(job.id!);
               return result;
             }),

@@ -55,6 +55,13 @@ export interface RerankJobData {
    * only stores; `off`, the request said `cache: false` and the cache is neither read nor written.
    */
   scoreCache?: 'store' | 'off';
+  /**
+   * Set on synchronous requests' jobs: the pub/sub channel of the API process that waits. The
+   * worker publishes the result there as soon as it has it, ahead of recording it with BullMQ;
+   * the completion event stays the path of record (a worker older than this field, a message
+   * lost to a reconnect, a failure).
+   */
+  replyTo?: string;
 }
 
 /** Which batch line a job computes. */
@@ -230,6 +237,7 @@ export function parseRerankJobData(input: unknown): RerankJobData {
     reportProgress: data.reportProgress === true ? true : undefined,
     batch: optional(data.batch, batchLineRef),
     scoreCache: optional(data.scoreCache, scoreCacheMode),
+    replyTo: optional(data.replyTo, (value) => read.string(value, 'replyTo', false)),
   };
 }
 

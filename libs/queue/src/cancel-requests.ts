@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { closeRedis, openRedis } from '@rerank-pool/redis-connection';
 import type { RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
-import { definePendingPairsCommands, takePendingPairsIn } from './pending-pairs.js';
 
 /**
  * The abort reason a worker gives a job whose cancellation was asked for (its synchronous client
@@ -43,34 +42,6 @@ export async function requestCancel(redis: RedisClient, prefix: string, queueNam
     .exec();
   const failed = replies?.find(([error]) => error);
   if (!replies || failed) throw failed?.[0] ?? new Error(`cancelling job ${jobId}: the transaction was aborted`);
-}
-
-/** A job as a worker picks it up (BullMQ's `Job` fits). */
-export interface PickedUpJob {
-  id?: string;
-  queueName: string;
-  /** `prefix:queueName`: the job's key is this, a colon and its id. */
-  queueQualifiedName: string;
-  data: unknown;
-}
-
-/**
- * A worker's first step with a rerank job, one round trip: the job leaves its tenant's unstarted
- * jobs (TENANT_MAX_QUEUED_JOBS) and the pending pairs, and a cancellation asked for before now is
- * found. Run on every attempt: a job picked up again (stalled, retried) is taken from neither twice.
- */
-export async function pickUpJob(redis: RedisClient, prefix: string, job: PickedUpJob): Promise<{ cancelRequested: boolean }> {
-  const jobId = job.id ?? '';
-  const tenant = (job.data as { tenant?: unknown } | undefined)?.tenant;
-  definePendingPairsCommands(redis);
-  const pipeline = redis.pipeline();
-  takePendingPairsIn(pipeline, job.queueQualifiedName, jobId);
-  if (typeof tenant === 'string') pipeline.zrem(keys.tenantQueued(job.queueQualifiedName, tenant), `${job.queueQualifiedName}:${jobId}`);
-  pipeline.exists(keys.cancelRequested(prefix, job.queueName, jobId));
-  const replies = (await pipeline.exec()) ?? [];
-  const [error, exists] = replies[replies.length - 1] ?? [new Error('no reply')];
-  if (error) throw error;
-  return { cancelRequested: exists === 1 };
 }
 
 export interface CancelRequestListenerEvents {

@@ -1,4 +1,3 @@
-import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { keys } from './keys.js';
 
@@ -51,19 +50,26 @@ end
 return added
 `;
 
-const TAKE_LUA = `
-local entries, totals = KEYS[1], KEYS[2]
+/**
+ * Lua function `takePendingPairs(entries, totals, jobId)`, returning the pairs taken (0 when the
+ * job has no entry). Also part of the pick-up script (job-pick-up.ts).
+ */
+export const TAKE_PENDING_PAIRS_LUA = `
+local function takePendingPairs(entries, totals, jobId)
+  local entry = redis.call('HGET', entries, jobId)
+  if not entry then return 0 end
+  redis.call('HDEL', entries, jobId)
+  local n, class = string.match(entry, '^(%d+):([^:]*):')
+  if not n then return 0 end
+  redis.call('HINCRBY', totals, class, -tonumber(n))
+  return tonumber(n)
+end
+`;
+
+const TAKE_LUA = `${TAKE_PENDING_PAIRS_LUA}
 local taken = 0
 for i = 1, #ARGV do
-  local entry = redis.call('HGET', entries, ARGV[i])
-  if entry then
-    local n, class = string.match(entry, '^(%d+):([^:]*):')
-    redis.call('HDEL', entries, ARGV[i])
-    if n then
-      redis.call('HINCRBY', totals, class, -tonumber(n))
-      taken = taken + tonumber(n)
-    end
-  end
+  taken = taken + takePendingPairs(KEYS[1], KEYS[2], ARGV[i])
 end
 return taken
 `;
@@ -152,16 +158,6 @@ export async function addPendingPairs(redis: RedisClient, queueQualifiedName: st
 export async function takePendingPairs(redis: RedisClient, queueQualifiedName: string, jobIds: readonly string[]): Promise<number> {
   if (jobIds.length === 0) return 0;
   return commands(redis).rerankPoolTakePendingPairs(keys.pendingPairs(queueQualifiedName), keys.pendingPairsTotal(queueQualifiedName), jobIds);
-}
-
-/** Queues the take of one job on `pipeline` (built from a connection `commands` was defined on). */
-export function takePendingPairsIn(pipeline: ChainableCommander, queueQualifiedName: string, jobId: string): void {
-  (pipeline as unknown as PendingPairsCommands).rerankPoolTakePendingPairs(keys.pendingPairs(queueQualifiedName), keys.pendingPairsTotal(queueQualifiedName), [jobId]);
-}
-
-/** Makes sure the scripts exist on `redis` before a pipeline of it uses them. */
-export function definePendingPairsCommands(redis: RedisClient): void {
-  commands(redis);
 }
 
 /** Pending pairs per priority class, every class of `classes` present (0 when none wait). */

@@ -168,8 +168,9 @@ export class RerankQueue {
   }
 
   /**
-   * Enqueues one job (through `submit`, which calls `enqueue`) once the result listener is live,
-   * then waits for its result; all of it within `timeoutMs` of `startedAt` (the request's arrival).
+   * Enqueues one job (through `submit`, which calls `enqueue`, given the channel to name as the
+   * job's `replyTo`) once the result listener is live, then waits for its result; all of it within
+   * `timeoutMs` of `startedAt` (the request's arrival).
    * A job created after that cannot
    * finish unseen, so it is not read back from Redis; an existing one (idempotency key) is.
    *
@@ -177,7 +178,7 @@ export class RerankQueue {
    * enqueued, and a job already enqueued is stopped (`abandon`); this rejects with `cancelled`.
    */
   async submitAndWait(
-    submit: () => Promise<EnqueueResult>,
+    submit: (replyTo: string) => Promise<EnqueueResult>,
     documentCount: number,
     timeoutMs: number,
     startedAt = Date.now(),
@@ -187,7 +188,7 @@ export class RerankQueue {
     const submitUnlessGone = async () => {
       await this.waiter.listen();
       if (signal?.aborted) throw Errors.clientGone();
-      return submit();
+      return submit(this.waiter.replyTo);
     };
     // A job added after the timeout is failed unrun by its worker: its deadline has passed.
     const submitted = await beforeTimeout(submitUnlessGone(), Math.max(1, deadline - Date.now()), () =>

@@ -1,11 +1,12 @@
 import { QueueEvents } from 'bullmq';
 import type { Queue } from 'bullmq';
-import { bullConnection } from '@rerank-pool/redis-connection';
+import { bullConnection, closeRedis, openRedis } from '@rerank-pool/redis-connection';
 import type { BullConnection, RedisClient, RedisTarget } from '@rerank-pool/redis-connection';
 import { Errors, decodeJobFailure, parseRerankJobResult } from '@rerank-pool/contracts';
 import type { RerankJobResult } from '@rerank-pool/contracts';
 import { closeQueue } from './close-queue.js';
 import { redisUnavailable } from './redis-unavailable.js';
+import { newReplyChannel, parseResultReply } from './result-reply.js';
 import { within } from './within.js';
 
 /** Opening the event stream waits at most this for Redis; then the request is answered 503. */
@@ -24,6 +25,8 @@ export interface ResultWaiterOptions {
 
 interface OpenEvents {
   events: QueueEvents;
+  /** Subscribed to `replyTo`: results workers publish ahead of their completion events. */
+  replies: RedisClient;
   /** What `events` was opened from; ended after it. */
   connection: BullConnection;
   /** The ioredis client QueueEvents reads with, for its connection state. */
@@ -38,7 +41,9 @@ interface Waiter {
 
 /**
  * Waits for job results over one QueueEvents (one blocking connection) per queue, however many
- * requests wait. Race-free by construction:
+ * requests wait, and one subscription to `replyTo`, where workers publish the results of jobs
+ * that name it before BullMQ records them (the fast path; see `publishResult`). The first of the
+ * two to bring a job's result answers; the events alone are enough, and race-free by construction:
  * - QueueEvents starts reading right after the stream's last entry at creation, not at '$' when
  *   its loop happens to start, so no event emitted after creation is missed;
  * - each wait registers first and then reads the job once, so a job that finished before the
@@ -51,12 +56,16 @@ export class ResultWaiter {
   private opened?: OpenEvents;
   private outageTimer?: NodeJS.Timeout;
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** The channel jobs name as `replyTo` for their results to reach this waiter first. */
+  readonly replyTo: string;
 
   constructor(
     private readonly queue: Queue,
     private readonly redis: RedisClient,
     private readonly options: ResultWaiterOptions,
-  ) {}
+  ) {
+    this.replyTo = newReplyChannel(options.prefix, queue.name);
+  }
 
   /** False while the event connection, once opened, is not connected. */
   get connected(): boolean {
@@ -122,7 +131,7 @@ export class ResultWaiter {
     this.opened = undefined;
     const open = events && (await events.catch(() => undefined));
     if (!open) return;
-    await closeQueue(open.events);
+    await Promise.all([closeQueue(open.events), closeRedis(open.replies)]);
     await open.connection.close();
   }
 
@@ -155,9 +164,13 @@ export class ResultWaiter {
     // Background loop errors are reported by QueueEvents itself and it reconnects; without a
     // listener Node would treat them as fatal.
     events.on('error', () => {});
+    // Reconnects and subscribes again by itself; a reply lost meanwhile arrives as its event.
+    const replies = openRedis(this.options.connection);
+    replies.on('error', () => {});
+    replies.on('message', (_channel: string, raw: string) => this.onReply(raw));
     const ready = events.waitUntilReady().then(() => events.client);
-    if ((await within(ready, OPEN_TIMEOUT_MS)) === 'timeout') {
-      await closeQueue(events);
+    if ((await within(Promise.all([ready, replies.subscribe(this.replyTo)]), OPEN_TIMEOUT_MS)) === 'timeout') {
+      await Promise.all([closeQueue(events), closeRedis(replies)]);
       await connection.close();
       throw redisUnavailable(`no event connection within ${OPEN_TIMEOUT_MS} ms`);
     }
@@ -167,7 +180,7 @@ export class ResultWaiter {
       clearTimeout(this.outageTimer);
       this.outageTimer = undefined;
     });
-    this.opened = { events, connection, client };
+    this.opened = { events, replies, connection, client };
     return this.opened;
   }
 
@@ -180,6 +193,11 @@ export class ResultWaiter {
       this.abandonAll((jobId) => redisUnavailable(`lost the connection while waiting for job ${jobId}; poll GET /v1/jobs/${jobId}`, { jobId }));
     }, this.options.outageGraceMs);
     this.outageTimer.unref();
+  }
+
+  private onReply(raw: string): void {
+    const reply = parseResultReply(raw);
+    if (reply) for (const waiter of this.waitersOf(reply.job)) this.resolveWith(reply.job, waiter, reply.result);
   }
 
   private async checkFinished(jobId: string, waiter: Waiter): Promise<void> {
