@@ -99,6 +99,13 @@ function idleBoundedBody(source: Readable, idleMs: number, onStall: () => void):
   };
 }
 
+/** Whether every byte of a body of known length is already buffered in its request. */
+function receivedWhole(raw: Readable, contentLength: string | undefined): boolean {
+  if (contentLength === undefined) return false;
+  const length = Number(contentLength);
+  return Number.isSafeInteger(length) && raw.readableLength >= length;
+}
+
 /**
  * Limits of the API's HTTP server: HTTP_MAX_CONNECTIONS open connections (Node closes any further
  * one at once), and request bodies cut after HTTP_IDLE_TIMEOUT_MS without a byte. The total
@@ -107,8 +114,9 @@ function idleBoundedBody(source: Readable, idleMs: number, onStall: () => void):
 export function installHttpLimits(app: FastifyInstance, { httpIdleTimeoutMs, httpMaxConnections }: Config): void {
   if (httpMaxConnections > 0) app.server.maxConnections = httpMaxConnections;
   app.addHook('preParsing', async (request, reply, payload) => {
-    // A body already received whole (most requests: it came with the headers) cannot stall.
-    if (request.raw.complete) return payload;
+    // A body already received whole cannot stall. Most requests' bodies come with their headers:
+    // they are in the request's buffer by now, although Node sets `complete` only once it is read.
+    if (request.raw.complete || receivedWhole(request.raw, request.headers['content-length'])) return payload;
     const { body, release } = idleBoundedBody(payload, httpIdleTimeoutMs, () => {
       // The unread rest of the body would be taken for the next request: the connection ends with the 408.
       if (!reply.sent) reply.header('connection', 'close');

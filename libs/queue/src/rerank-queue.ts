@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
+import { inOneWrite } from '@rerank-pool/redis-connection';
 import type { RedisClient } from '@rerank-pool/redis-connection';
 import { Errors } from '@rerank-pool/contracts';
 import type { RerankJobData, RerankJobResult } from '@rerank-pool/contracts';
@@ -341,8 +342,11 @@ export class RerankQueue {
    */
   private async admitAndAdd(job: AdmittedJob, data: RerankJobData, opts: JobsOptions): Promise<void> {
     const cap = this.options.tenantMaxQueuedJobs;
-    const admitting = this.admission.admit(job, { cap, holdRefusedMs: HOLD_REFUSED_ID_MS });
-    const adding = this.queue.add(rerankJobName(data.tenant), data, opts);
+    // Both commands in one write: one wake of Redis for the two.
+    const [admitting, adding] = inOneWrite(this.redis, () => [
+      this.admission.admit(job, { cap, holdRefusedMs: HOLD_REFUSED_ID_MS }),
+      this.queue.add(rerankJobName(data.tenant), data, opts),
+    ] as const);
     const [admission, added] = await Promise.allSettled([admitting, adding]);
     if (admission.status === 'rejected') {
       // Not known to be admitted: a job the add created goes (best effort; if a worker took it

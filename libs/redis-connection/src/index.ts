@@ -5,4 +5,5 @@ export { dataServers, isCluster, openRedis, REQUEST_COMMAND_TIMEOUT_MS, requestR
 export type { ConnectionOverrides, RedisClient } from './open-redis.js';
 export { bullConnection } from './bull-connection.js';
 export { closeRedis } from './close-redis.js';
+export { inOneWrite } from './one-write.js';
 export type { BullConnection } from './bull-connection.js';
