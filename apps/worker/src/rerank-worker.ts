@@ -183,8 +183,11 @@ export class RerankWorker {
           const consumer: Worker<RerankJobData, RerankJobResult | BatchLineReceipt> = new Worker<RerankJobData, RerankJobResult | BatchLineReceipt>(
             queueName,
             settler.wrap(async (job: Job<RerankJobData>, token?: string, signal?: AbortSignal) => {
-              // Not awaited: scoring starts at once. BullMQ tracks the job before calling this, so a
-              // cancellation found here, or published from now on, reaches its signal.
+              // Scoring starts first (its tokenization is on its way to a thread before the
+              // bookkeeping's command is built and sent), and the bookkeeping is not awaited.
+              // BullMQ tracks the job before calling this, so a cancellation found here, or
+              // published from now on, reaches its signal.
+              const scoring = scorer.process(job, token, signal);
               if (!batchLines) {
                 pickUpJob(redis, config.queuePrefix, job).then(
                   ({ cancelRequested }) => cancelRequested && consumer.cancelJob(job.id!, CANCEL_REQUESTED),
@@ -196,7 +199,7 @@ export class RerankWorker {
                   logger.warn('job pick-up bookkeeping failed', { model: resolved.id, jobId: job.id, err: error.message }),
                 );
               }
-              const result = await scorer.process(job, token, signal);
+              const result = await scoring;
               const { replyTo } = job.data as { replyTo?: unknown };
               if (typeof replyTo === 'string') publishResult(redis, replyTo, job.id!, result);
               lost.returnedResult(job.id!);

@@ -20,7 +20,8 @@ const PRESETS: readonly SynthPresetName[] = ['tinybert-l2', 'minilm-l6'];
 // Sized so each measured phase takes roughly 15-30 s on 2 cores.
 const DEFAULT_QUERIES: Record<string, number> = { 'tinybert-l2': 240, 'minilm-l6': 48 };
 const DEFAULT_DOCS = 30;
-const LATENCY_SAMPLES = 40;
+// Enough for a stable median: with 40 the p50 of one run moved by 0.3-0.4 ms between runs.
+const LATENCY_SAMPLES = 200;
 /**
  * Limit and pipeline are measured in alternating rounds and each reported as its median: this
  * machine's speed drifts by tens of percent over a minute, and one sample of each, minutes
