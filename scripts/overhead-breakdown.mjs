@@ -159,19 +159,16 @@ const redisNamed = (name) => (m) => m.redis && m.what.endsWith(` ${name}`);
  */
 function path(list) {
   const at = (mark) => mark && { t: mark.t, active: mark.active };
-  const replied = (mark) => mark && mark.replied !== undefined && { t: mark.replied, active: mark.repliedActive };
   const send = find(list, 'client.send');
   const enqueue = find(list, 'queue.enqueue:start');
   const add = find(list, (m) => m.redis && /addStandardJob|addPrioritizedJob/.test(m.what), enqueue?.t);
   const active = find(list, redisNamed('moveToActive'), add?.t);
   const process0 = find(list, 'worker.process:start', add?.t);
   const process1 = find(list, 'worker.process:end', process0?.t);
-  const finished = find(list, redisNamed('moveToFinished'), process1?.t);
-  // The completion event ends the blocking read that was waiting when the job finished.
-  const event = list
-    .filter((m) => m.redis && m.what.endsWith(' xread') && m.replied !== undefined && m.replied >= (finished?.t ?? Infinity))
-    .sort((a, b) => a.replied - b.replied)[0];
-  const resolved = find(list, 'service.rerank:end', finished?.t);
+  // The worker publishes the result on the API's reply channel; the API's waiter takes it from there.
+  const published = find(list, redisNamed('publish'), process1?.t);
+  const taken = find(list, 'waiter.resolveWith:start', published?.t);
+  const resolved = find(list, 'service.rerank:end', taken?.t);
   const points = [
     ['client sends; server reads the request (connect, headers)', at(send), at(find(list, 'http.request'))],
     ['HTTP in: body read, JSON parsed, schema, hooks', at(find(list, 'http.request')), at(find(list, 'service.rerank:start'))],
@@ -180,9 +177,9 @@ function path(list) {
     ['add runs, marker wakes the worker, moveToActive sent', at(add), at(active)],
     ['moveToActive round trip, job read, processor called', at(active), at(process0)],
     ['worker processing (tokenize, batch wait, inference)', at(process0), at(process1)],
-    ['processor done -> moveToFinished sent', at(process1), at(finished)],
-    ['moveToFinished runs; API reads the completion event', at(finished), replied(event)],
-    ['result parsed, wait resolved, service returns', replied(event), at(resolved)],
+    ['processor done -> result published', at(process1), at(published)],
+    ['published; the API takes the reply off its channel', at(published), at(taken)],
+    ['result checked, wait resolved, service returns', at(taken), at(resolved)],
     ['response built and serialized (res.end)', at(resolved), at(find(list, 'http.res.end', resolved?.t))],
     ['response reaches the client', at(find(list, 'http.res.end', resolved?.t)), at(find(list, 'client.received'))],
   ];

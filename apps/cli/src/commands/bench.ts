@@ -22,6 +22,7 @@ const DEFAULT_QUERIES: Record<string, number> = { 'tinybert-l2': 240, 'minilm-l6
 const DEFAULT_DOCS = 30;
 // Enough for a stable median: with 40 the p50 of one run moved by 0.3-0.4 ms between runs.
 const LATENCY_SAMPLES = 200;
+const LATENCY_WARM_UP = 100;
 /**
  * Limit and pipeline are measured in alternating rounds and each reported as its median: this
  * machine's speed drifts by tens of percent over a minute, and one sample of each, minutes
@@ -252,6 +253,10 @@ async function measurePipeline(workload: RerankRequest[], modelDir: string, { co
     // one kept-alive connection as clients use one: a new TCP connection per request added its
     // set-up, the client's cost and not the service's, to every sample (0.3-0.4 ms here).
     const single = Array.from({ length: LATENCY_SAMPLES }, (_, i) => workload[i % workload.length]!).map((request) => ({ query: request.query, documents: request.documents.slice(0, 20) }));
+    // Not measured: the first requests after the batch rounds pay for what those left behind
+    // (their garbage, the batch lane's threads going idle): here the first 200 after a batch had
+    // an overhead p50 0.1-0.4 ms above the next 200.
+    await driveHttpLoad(single.slice(0, LATENCY_WARM_UP), { baseUrl, model, concurrency: 1 });
     const idle = await driveHttpLoad(single, { baseUrl, model, concurrency: 1 });
     const samples = idle.latenciesMs;
     const overheads = idle.latenciesMs.map((latency, i) => latency - idle.inferenceMs[i]!);
