@@ -46,7 +46,7 @@ export function rerankBody(result: RerankJobResult, options: RerankBodyOptions):
       model: result.model,
       billed_units: { search_units: 1 },
       tokens: { input_tokens: result.inputTokens },
-      timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: options.totalMs },
+      timings_ms: { queue: result.timings.queueMs, inference: result.timings.inferenceMs, total: Math.round(options.totalMs * 100) / 100 },
       ...(options.signals ? { signals: signalsBody(options.signals) } : {}),
       ...(result.cachedPairs === undefined ? {} : { cache: { hits: result.cachedPairs, misses: result.scores.length - result.cachedPairs } }),
     },
