@@ -16,7 +16,7 @@ export function newReplyChannel(prefix: string, queueName: string): string {
 /**
  * Publishes a synchronous job's result to the API process waiting for it, before BullMQ records
  * it: the caller is answered without waiting for the completion script and the event stream's
- * delivery (about 0.3-0.5 ms of each request here). Fire and forget: a message nobody hears (the
+ * delivery (about 0.3 ms of each request here). Fire and forget: a message nobody hears (the
  * API reconnecting, a lost connection here) costs nothing, since the completion event follows.
  */
 export function publishResult(redis: RedisClient, replyTo: string, jobId: string, result: RerankJobResult): void {

@@ -164,12 +164,14 @@ export class ResultWaiter {
     // Background loop errors are reported by QueueEvents itself and it reconnects; without a
     // listener Node would treat them as fatal.
     events.on('error', () => {});
-    // Reconnects and subscribes again by itself; a reply lost meanwhile arrives as its event.
+    // Reconnects and subscribes again by itself; a reply lost meanwhile arrives as its event. A
+    // subscription refused (a Redis user without SUBSCRIBE) only turns the fast path off.
     const replies = openRedis(this.options.connection);
     replies.on('error', () => {});
     replies.on('message', (_channel: string, raw: string) => this.onReply(raw));
+    const subscribed = replies.subscribe(this.replyTo).catch(() => undefined);
     const ready = events.waitUntilReady().then(() => events.client);
-    if ((await within(Promise.all([ready, replies.subscribe(this.replyTo)]), OPEN_TIMEOUT_MS)) === 'timeout') {
+    if ((await within(Promise.all([ready, subscribed]), OPEN_TIMEOUT_MS)) === 'timeout') {
       await Promise.all([closeQueue(events), closeRedis(replies)]);
       await connection.close();
       throw redisUnavailable(`no event connection within ${OPEN_TIMEOUT_MS} ms`);

@@ -66,4 +66,19 @@ describe('when a worker publishes a result on the job’s replyTo channel', () =
       for (const channel of channels) expect(channel.startsWith(`${prefix}:results:`)).toBe(true);
     });
   });
+
+  it('should still answer from the completion event when its Redis user may not subscribe', async () => {
+    // A user of its own, deleted after: allowed everything but SUBSCRIBE and PSUBSCRIBE.
+    const user = `rp-test-no-subscribe-${process.pid}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-subscribe', '-psubscribe');
+    onTestFinished(async () => {
+      await redis.call('ACL', 'DELUSER', user);
+    });
+    const queue = new RerankQueue('org/tiny', { connection: { ...connection, username: user, password: 'secret' }, prefix });
+    onTestFinished(() => queue.close());
+    const worker = new Worker<RerankJobData>(queueNameForModel('org/tiny'), async (job) => resultFor(job.data, [0.125, 0.625]), { connection, prefix });
+    onTestFinished(() => worker.close());
+    const outcome = await queue.submitAndWait((replyTo) => queue.enqueue({ ...jobData(), replyTo }), 2, 5000);
+    expect(outcome.result.scores).toEqual([0.125, 0.625]);
+  });
 });
