@@ -1,4 +1,4 @@
-import { DEFAULT_BATCH_BUDGET, type PoolLane } from '@rerank-pool/model-runtime';
+import { DEFAULT_BATCH_BUDGET, POOL_LANES, type PoolLane } from '@rerank-pool/model-runtime';
 
 /** Which lane of the pool a batcher's rows run on. */
 export type Priority = PoolLane;
@@ -71,8 +71,8 @@ export function resolveBatcherOptions(options: DynamicBatcherOptions): ResolvedB
       throw new BatcherError('BATCHER_INVALID_OPTION', `${name} must be a positive integer, got ${resolved[name]}`);
     }
   }
-  if (resolved.priority !== 'interactive' && resolved.priority !== 'batch') {
-    throw new BatcherError('BATCHER_INVALID_OPTION', `priority must be interactive or batch, got ${String(resolved.priority)}`);
+  if (!POOL_LANES.includes(resolved.priority)) {
+    throw new BatcherError('BATCHER_INVALID_OPTION', `priority must be ${POOL_LANES.join(' or ')}, got ${String(resolved.priority)}`);
   }
   if (!Number.isFinite(resolved.maxWaitMs) || resolved.maxWaitMs < 0) {
     throw new BatcherError('BATCHER_INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${resolved.maxWaitMs}`);

@@ -30,9 +30,3 @@ export function isBatchId(value: string): boolean {
 export function lineJobId(batchId: string, index: number): string {
   return `${batchId}-${index}`;
 }
-
-/** Whether a job id is a batch line's (`lineJobId`). */
-export function isLineJobId(jobId: string): boolean {
-  const dash = jobId.lastIndexOf('-');
-  return dash > 0 && /^\d+$/.test(jobId.slice(dash + 1)) && isBatchId(jobId.slice(0, dash));
-}

@@ -11,4 +11,4 @@ export { splitLines } from './line-splitter.js';
 export type { RawLine, SplitLine, SplitOptions } from './line-splitter.js';
 export { BatchLineSettler } from './line-settlement.js';
 export type { BatchLineReceipt, RerankProcessor } from './line-settlement.js';
-export { isBatchId, isLineJobId, lineJobId } from './batch-ids.js';
+export { isBatchId, lineJobId } from './batch-ids.js';

@@ -8,6 +8,6 @@ export { documentScores, type ChunkChoice, type DocumentScores } from './chunk-s
 export { pack, view, gather, concat, pairLength, type PackedPairs, type RowRef } from './packed-pairs.js';
 export { DEFAULT_BATCH_BUDGET, planBatches, paddingEfficiency, type BatchBudget, type PlannedBatch } from './batch-planner.js';
 export { relevanceScore, rawScore } from './scores.js';
-export { DEFAULT_THREADS, DEFAULT_BATCH_NICE, POOL_DEFAULTS, POOL_LANES, type InferencePoolOptions, type PoolLane, type ResolvedPoolOptions } from './pool-options.js';
+export { DEFAULT_THREADS, POOL_DEFAULTS, POOL_LANES, type InferencePoolOptions, type PoolLane, type ResolvedPoolOptions } from './pool-options.js';
 export { InferencePool, type ScoreResult } from './inference-pool.js';
 export { loadSession, runBatch, type LoadedSession, type SessionSettings } from './onnx-session.js';

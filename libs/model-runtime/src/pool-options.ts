@@ -42,7 +42,7 @@ export type PoolLane = (typeof POOL_LANES)[number];
 /** How long batch-lane threads outlive the last batch work: a session loads in 0.1-2 s, a batch's lines keep coming for minutes. */
 export const BATCH_LANE_IDLE_MS = 60_000;
 
-export const DEFAULT_BATCH_NICE = 10;
+const DEFAULT_BATCH_NICE = 10;
 
 export type ResolvedPoolOptions = Required<Omit<InferencePoolOptions, 'modelId' | 'variant' | 'maxLength'>> &
   Pick<InferencePoolOptions, 'modelId' | 'variant' | 'maxLength'>;

@@ -52,7 +52,7 @@ export class RerankMetrics {
   readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>;
   /** Worker: enqueue to start of processing, per job, by priority class (interactive, batch, batch_line). */
   readonly queueWait: Histogram<'model' | 'priority'>;
-  /** Worker: interactive rows whose tokenization or inference waited for a thread running a batch-priority batch. */
+  /** Worker: interactive rows tokenized or batched while batch-lane batches ran on the same cores. */
   readonly interactiveRowsBehindBatch: Counter<'model'>;
   /** Worker: one inference batch on a pool thread. */
   readonly inferenceDuration: Histogram<'model'>;
